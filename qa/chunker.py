@@ -1,0 +1,243 @@
+"""Cut a text into passages along its own structure, recording exact character offsets.
+
+Paragraphs are lines, or blank-line blocks of hard-wrapped lines. A heading (Markdown ``#`` or a short
+line without closing punctuation that introduces longer text) opens a section and is kept with the
+passage that follows it. Short paragraphs are merged forward within a section; long ones are split at
+sentence boundaries (at word boundaries for a sentence too long on its own), so that no passage is
+longer than ``max_chars`` characters or ``max_tokens`` word pieces: the model reads every passage whole.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa.config import ChunkSettings
+from qa.sentences import split_sentences
+from qa.types import Chunk, Span
+
+TokenCounter = Callable[[str], int]
+
+_MD_HEADING = re.compile(r"#{1,6}(?:\s|$)")
+_TERMINAL = ".!?;:,\u3002\uff01\uff1f\u2026"
+_CLOSERS = "\"'\u201d\u2019)]*_ "
+
+
+@dataclass(frozen=True)
+class _Para:
+    start: int
+    end: int
+    heading: bool = False
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    para: int
+    heading: bool = False
+
+
+def chunk_text(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[Chunk]:
+    """Passages of ``text`` as ``Chunk`` offsets; each is non-empty and within the limits."""
+    fits = _Fitter(text, settings, count_tokens)
+    chunks: list[Chunk] = []
+    for heading, paras in _sections(text):
+        units = _units(text, heading, paras, fits)
+        heading_text = _heading_text(text, heading) if heading else None
+        chunks.extend(_pack(units, heading_text, settings, fits))
+    return chunks
+
+
+class _Fitter:
+    """Answers "is text[start:end] within the limits?", counting word pieces only when needed."""
+
+    def __init__(self, text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> None:
+        self.text, self.settings, self.count_tokens = text, settings, count_tokens
+
+    def __call__(self, start: int, end: int, max_chars: int | None = None) -> bool:
+        length = end - start
+        if length > (max_chars or self.settings.max_chars):
+            return False
+        # A word piece covers at least one character, so short spans need no tokenizer.
+        return length <= self.settings.max_tokens or self.count_tokens(self.text[start:end]) <= self.settings.max_tokens
+
+
+def _lines(text: str) -> list[Span | None]:
+    """Each line's trimmed span, or None for a blank line."""
+    lines: list[Span | None] = []
+    pos = 0
+    for raw in text.split("\n"):
+        start, end = pos, pos + len(raw)
+        pos = end + 1
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        lines.append(Span(start, end) if end > start else None)
+    return lines
+
+
+def _heading_like(text: str, span: Span) -> bool:
+    line = text[span.start : span.end]
+    if len(line) > 120 or len(line.split()) > 16 or not any(ch.isalpha() for ch in line):
+        return False
+    stripped = line.rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] not in _TERMINAL and not line[0].islower() and line[0] not in "-*+•|>"
+
+
+def _wrapped(text: str, block: list[Span]) -> bool:
+    """Hard-wrapped prose: several short lines of one paragraph, most not ending a sentence."""
+    if len(block) < 2 or max(s.end - s.start for s in block) > 100:
+        return False
+    open_ends = sum(1 for s in block[:-1] if text[s.end - 1] not in _TERMINAL)
+    return open_ends * 2 >= len(block) - 1
+
+
+def _paragraphs(text: str) -> list[_Para]:
+    paras: list[_Para] = []
+    block: list[Span] = []
+    for line in [*_lines(text), None]:
+        if line is not None:
+            if _MD_HEADING.match(text, line.start):
+                paras.extend(_block_paragraphs(text, block))
+                paras.append(_Para(line.start, line.end, heading=True))
+                block = []
+            else:
+                block.append(line)
+            continue
+        paras.extend(_block_paragraphs(text, block))
+        block = []
+    return paras
+
+
+def _block_paragraphs(text: str, block: list[Span]) -> list[_Para]:
+    if not block:
+        return []
+    if _wrapped(text, block):
+        return [_Para(block[0].start, block[-1].end)]
+    return [_Para(s.start, s.end) for s in block]
+
+
+def _sections(text: str) -> list[tuple[_Para | None, list[_Para]]]:
+    """Paragraphs grouped under the heading that opens each section (None before the first)."""
+    paras = _paragraphs(text)
+    sections: list[tuple[_Para | None, list[_Para]]] = [(None, [])]
+    for i, para in enumerate(paras):
+        following = paras[i + 1] if i + 1 < len(paras) else None
+        is_heading = para.heading or (
+            following is not None
+            and not following.heading
+            and _heading_like(text, Span(para.start, para.end))
+            and not _heading_like(text, Span(following.start, following.end))
+        )
+        if is_heading:
+            sections.append((para, []))
+        else:
+            sections[-1][1].append(para)
+    return [(h, ps) for h, ps in sections if h is not None or ps]
+
+
+def _heading_text(text: str, heading: _Para) -> str:
+    return text[heading.start : heading.end].strip("#").strip() or text[heading.start : heading.end]
+
+
+def _units(text: str, heading: _Para | None, paras: list[_Para], fits: _Fitter) -> list[_Unit]:
+    units = [_Unit(heading.start, heading.end, -1, heading=True)] if heading else []
+    for index, para in enumerate(paras):
+        for sentence in split_sentences(text, para.start, para.end):
+            for start, end in _split_long(text, sentence.start, sentence.end, fits):
+                units.append(_Unit(start, end, index))
+    return units
+
+
+def _split_long(text: str, start: int, end: int, fits: _Fitter) -> list[tuple[int, int]]:
+    """Pieces of a span that fit the limits: cut at spaces when possible, anywhere otherwise."""
+    pieces: list[tuple[int, int]] = []
+    while start < end:
+        if fits(start, end):
+            pieces.append((start, end))
+            break
+        low, high = start + 1, end  # the longest fitting prefix, by bisection on its end
+        while low < high:
+            mid = (low + high + 1) // 2
+            if fits(start, mid):
+                low = mid
+            else:
+                high = mid - 1
+        cut = low
+        space = text.rfind(" ", start + 1, cut + 1)
+        if space > start and (cut - start) < 2 * (space - start) and cut < end:
+            cut = space
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        pieces.append((start, max(piece_end, start + 1)))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    return pieces
+
+
+def _pack(
+    units: list[_Unit],
+    heading_text: str | None,
+    settings: ChunkSettings,
+    fits: _Fitter,
+) -> list[Chunk]:
+    groups: list[list[_Unit]] = []
+    for para_units in _by_paragraph(units):
+        current = groups[-1] if groups else None
+        if current and all(u.heading for u in current):  # a heading stays with the text it introduces
+            groups[-1:] = _balanced(current + para_units, fits, settings)
+        elif (
+            current
+            and current[-1].end - current[0].start < settings.min_chars
+            and not para_units[0].heading
+            and fits(current[0].start, para_units[-1].end)
+        ):
+            current.extend(para_units)
+        else:
+            groups.extend(_balanced(para_units, fits, settings))
+    return [
+        Chunk(
+            start=group[0].start,
+            end=group[-1].end,
+            heading=heading_text,
+            sentences=tuple(Span(u.start, u.end) for u in group if not u.heading),
+        )
+        for group in groups
+    ]
+
+
+def _by_paragraph(units: list[_Unit]) -> list[list[_Unit]]:
+    runs: list[list[_Unit]] = []
+    for unit in units:
+        if runs and runs[-1][-1].para == unit.para:
+            runs[-1].append(unit)
+        else:
+            runs.append([unit])
+    return runs
+
+
+def _balanced(units: list[_Unit], fits: _Fitter, settings: ChunkSettings) -> list[list[_Unit]]:
+    """Greedy groups of one paragraph's units; evened out so the last group is not a scrap."""
+    greedy = _greedy(units, fits, settings.max_chars)
+    if len(greedy) < 2:
+        return greedy
+    total = units[-1].end - units[0].start
+    budget = max(math.ceil(total / len(greedy) * 1.15), max(u.end - u.start for u in units))
+    even = _greedy(units, fits, min(budget, settings.max_chars))
+    return even if len(even) <= len(greedy) else greedy
+
+
+def _greedy(units: list[_Unit], fits: _Fitter, max_chars: int) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    for unit in units:
+        if groups and fits(groups[-1][0].start, unit.end, max_chars):
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    return groups

@@ -1,0 +1,150 @@
+"""The command line: ``python -m qa index|ask|eval|documents``. Library errors become one line here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qa.config import MODES, Settings
+from qa.errors import IndexDamagedError, VerbatimError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except IndexDamagedError as exc:
+        return _fail(f"{exc}. Rebuild it with: {_engine(args).rebuild_command()}")
+    except VerbatimError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted", code=130)
+    except BrokenPipeError:
+        return 0
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qa", description="Verbatim: answers quoted from your documents.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--index-dir", help="index folder (default: index/ or $VERBATIM_INDEX_DIR)")
+        cmd.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
+        cmd.set_defaults(run=run)
+        return cmd
+
+    index = command("index", _index, "Index files and folders (only new or changed documents are embedded).")
+    index.add_argument("paths", nargs="+", metavar="PATH")
+    index.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
+
+    ask = command("ask", _ask, "Answer a question with passages quoted from the documents.")
+    ask.add_argument("question", nargs="?", help="the question (or use --questions FILE)")
+    ask.add_argument("--questions", metavar="FILE", help="a file of questions, one a line ('-' for stdin)")
+    ask.add_argument("-k", type=int, help="number of passages (default 3)")
+    ask.add_argument("--mode", choices=MODES, help="search mode (default hybrid)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question, one a line")
+
+    docs = command("documents", _documents, "List the indexed documents.")
+    docs.add_argument("--json", action="store_true")
+
+    from qa.evaluate import add_eval_arguments, run_eval_command
+
+    evaluate = command("eval", run_eval_command, "Measure retrieval on an evaluation set (see ../shared/eval).")
+    add_eval_arguments(evaluate)
+    return parser
+
+
+def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
+    given = {"index_dir": args.index_dir, "model": args.model, **extra}
+    return Settings.from_env(**given)
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from qa.engine import Engine
+
+    cached = getattr(args, "_engine", None)
+    if cached is None:
+        cached = Engine(settings_from(args, mode=getattr(args, "mode", None)))
+        args._engine = cached
+    return cached
+
+
+def progress_bar(label: str = "Embedding") -> Callable[[int, int], None]:
+    """A tqdm bar on stderr (passages embedded, rate, time left), made on the first update."""
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, unit="passage", desc=label, file=sys.stderr, dynamic_ncols=True)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _index(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    report = engine.add(args.paths, progress=progress_bar(), rebuild=args.rebuild)
+    for duplicate, original in report.duplicates:
+        print(f"note: {duplicate} has the same content as {original}; indexed once", file=sys.stderr)
+    for problem in report.problems:
+        print(f"skipped: {problem.path}: {problem.reason}", file=sys.stderr)
+    if report.skipped:
+        kinds = sorted({Path(p).suffix or "(no extension)" for p in report.skipped})
+        print(f"note: {len(report.skipped)} file(s) of unsupported types ignored ({', '.join(kinds)})", file=sys.stderr)
+    print(report.summary())
+    indexed = report.added or report.updated or report.unchanged
+    return 0 if indexed or not report.problems else 1
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from qa.errors import QuestionError
+    from qa.render import answer_to_dict, answer_to_text
+
+    if args.questions:
+        handle = sys.stdin if args.questions == "-" else open(args.questions, encoding="utf-8")
+        with handle:
+            questions = [line.strip() for line in handle if line.strip()]
+    elif args.question is not None:
+        questions = [args.question]
+    else:
+        raise QuestionError("give a question, or --questions FILE")
+    engine = _engine(args)
+    for i, question in enumerate(questions):
+        answer = engine.ask(question, k=args.k, mode=args.mode)
+        if args.json:
+            print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)
+        else:
+            print(("\n" if i else "") + answer_to_text(answer), flush=True)
+    return 0
+
+
+def _documents(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    docs = _engine(args).documents()
+    if args.json:
+        print(json.dumps([asdict(d) for d in docs], ensure_ascii=False))
+        return 0
+    for d in docs:
+        extra = f", duplicate of {d.duplicate_of}" if d.duplicate_of else ""
+        pages = f", {d.pages} pages" if d.pages else ""
+        print(f"{d.path}  ({d.kind}{pages}, {d.passages} passages{extra})")
+    if not docs:
+        print("The index is empty.")
+    return 0

@@ -1,0 +1,232 @@
+"""The one library object: ``Engine`` indexes documents and answers questions. CLI and app wrap it."""
+
+from __future__ import annotations
+
+import bisect
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from qa.config import Settings
+from qa.embedder import Embedder
+from qa.errors import DocumentError, IndexDamagedError, QuestionError
+from qa.indexer import Progress, build_snapshot
+from qa.search import SearchParams, answered, rank
+from qa.store import Content, Snapshot, Store
+from qa.types import Answer, Hit, IndexReport, Passage
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A row of the document list: a file that is indexed, or that duplicates one that is."""
+
+    path: str
+    name: str
+    kind: str
+    pages: int | None
+    passages: int
+    chars: int
+    duplicate_of: str | None
+    warnings: tuple[str, ...]
+
+
+class Engine:
+    """Index documents into ``settings.index_dir`` and answer questions from it.
+
+    The model is loaded once, on first need. Searches run on an immutable snapshot, so questions
+    can be answered from several threads while a new snapshot is being built.
+    """
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.embedder = embedder or Embedder(self.settings.model, batch_size=self.settings.batch_size)
+        self.store = Store(self.settings.index_dir)
+        self._snapshot: Snapshot | None = None
+        self._write_lock = threading.Lock()
+
+    # -- the index -----------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The current index, loaded from disk on first use; IndexMissingError if there is none."""
+        if self._snapshot is None:
+            snapshot = self.store.load()
+            self._check_model(snapshot)
+            self._snapshot = snapshot
+        return self._snapshot
+
+    def has_index(self) -> bool:
+        return self._snapshot is not None or self.store.exists()
+
+    def _check_model(self, snapshot: Snapshot) -> None:
+        if snapshot.model.get("name") != self.embedder.name:
+            raise IndexDamagedError(
+                f"the index in {self.store.root} was made with the model {snapshot.model.get('name')}, "
+                f"not {self.embedder.name}"
+            )
+
+    def rebuild_command(self) -> str:
+        """The command that rebuilds this index from its documents (for error messages)."""
+        try:
+            paths = sorted({d["path"] for d in self.store.read_config().get("documents", [])})
+        except Exception:  # the config itself may be what is damaged
+            paths = []
+        shown = " ".join(_quote(p) for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
+        return f"python -m qa index --rebuild --index-dir {_quote(str(self.store.root))} {shown or 'PATH...'}"
+
+    def add(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None, rebuild: bool = False) -> IndexReport:
+        """Index the files under ``paths``: new and changed ones are embedded, deleted ones dropped.
+
+        A file that fails is reported in ``IndexReport.problems``; the rest are still indexed and
+        the previous index stays as it was until the new one is complete.
+        """
+        paths = [os.fspath(p) for p in paths]
+        with self._write_lock, self.store.lock(self.settings.lock_timeout):
+            old = None if rebuild else self._load_for_update()
+            if old is not None:
+                self._check_model(old)
+            snapshot, report = build_snapshot(
+                self.store, self.embedder, self.settings.chunking, old, paths, progress
+            )
+            if snapshot is not None:
+                self._snapshot = self.store.save(snapshot)
+            return report
+
+    def remove(self, path: str) -> IndexReport:
+        """Drop one document from the index (its file, if uploaded, is deleted too)."""
+        started = time.perf_counter()
+        with self._write_lock, self.store.lock(self.settings.lock_timeout):
+            old = self._load_for_update()
+            if old is None or path not in {d.path for d in old.documents}:
+                raise DocumentError(path, "is not in the index")
+            snapshot, report = build_snapshot(
+                self.store, self.embedder, self.settings.chunking, old, [], None, drop={path}
+            )
+            assert snapshot is not None
+            self._snapshot = self.store.save(snapshot)
+        uploads = os.path.abspath(self.store.uploads_dir)
+        if os.path.abspath(path).startswith(uploads + os.sep):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _load_for_update(self) -> Snapshot | None:
+        if not self.store.exists():
+            return None
+        snapshot = self.store.load()
+        self._snapshot = snapshot
+        return snapshot
+
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents, in path order."""
+        if not self.has_index():
+            return []
+        snapshot = self.snapshot
+        by_sha = {c.sha256: c for c in snapshot.contents}
+        rows = []
+        for doc in sorted(snapshot.documents, key=lambda d: d.path):
+            content = by_sha.get(doc.sha256)
+            rows.append(
+                DocumentInfo(
+                    path=doc.path,
+                    name=os.path.basename(doc.path),
+                    kind=doc.kind,
+                    pages=len(content.page_starts) if content and content.page_starts else None,
+                    passages=content.passages if content and doc.duplicate_of is None else 0,
+                    chars=content.chars if content else 0,
+                    duplicate_of=doc.duplicate_of,
+                    warnings=doc.warnings,
+                )
+            )
+        return rows
+
+    # -- questions -----------------------------------------------------------------------------
+
+    def search_params(self, mode: str | None = None) -> SearchParams:
+        params = SearchParams(mode=mode or self.settings.mode)
+        if self.settings.threshold is not None:
+            params = replace(params, threshold=self.settings.threshold)
+        return params
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, params: SearchParams | None = None) -> Answer:
+        """The ``k`` passages that best answer ``question``, and whether the documents answer it."""
+        cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
+        if not cleaned:
+            raise QuestionError("the question is empty: type a question about the documents")
+        k = self.settings.k if k is None else k
+        if k < 1:
+            raise QuestionError("the number of passages must be at least 1")
+        params = params or self.search_params(mode)
+        snapshot = self.snapshot
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        query = self.embedder.embed_queries([cleaned])[0]
+        t1 = time.perf_counter()
+        ranked = rank(snapshot, cleaned, query, k, params)
+        t2 = time.perf_counter()
+        hits = tuple(
+            Hit(
+                rank=i + 1,
+                passage=(passage := self.passage(r.row, snapshot)),
+                score=r.score,
+                highlight=passage.sentences[r.sentence] if r.sentence is not None else None,
+                dense=r.dense,
+                lexical=r.lexical,
+            )
+            for i, r in enumerate(ranked)
+        )
+        t3 = time.perf_counter()
+        timings.update(embed=t1 - t0, search=t2 - t1, passages=t3 - t2)
+        return Answer(question=question, answered=answered(ranked, params.threshold), hits=hits, timings=timings)
+
+    def passage(self, row: int, snapshot: Snapshot | None = None) -> Passage:
+        """Passage ``row`` of the index, its text sliced from its stored source text."""
+        snapshot = snapshot or self.snapshot
+        table = snapshot.passages
+        content = _content_of(snapshot, row)
+        start, end = int(table.start[row]), int(table.end[row])
+        heading = int(table.heading[row])
+        page = int(table.page[row])
+        return Passage(
+            id=row,
+            source=content.source,
+            start=start,
+            end=end,
+            text=self.store.read_text(content.sha256)[start:end],
+            line=int(table.line[row]),
+            page=page or None,
+            heading=snapshot.headings[heading] if heading >= 0 else None,
+            sentences=table.sentences(row),
+        )
+
+    def source_text(self, source: str) -> str:
+        """The text that a source's offsets index (the decoded or extracted text, as stored)."""
+        for content in self.snapshot.contents:
+            if content.source == source:
+                return self.store.read_text(content.sha256)
+        raise DocumentError(source, "is not in the index")
+
+    def context(self, passage: Passage, chars: int = 1200) -> tuple[str, str, str]:
+        """The text before the passage, the passage, and the text after it (about ``chars`` each side)."""
+        text = self.source_text(passage.source)
+        before = max(0, passage.start - chars)
+        after = min(len(text), passage.end + chars)
+        return text[before : passage.start], text[passage.start : passage.end], text[passage.end : after]
+
+
+def _content_of(snapshot: Snapshot, row: int) -> Content:
+    firsts = [c.first_row for c in snapshot.contents]
+    return snapshot.contents[bisect.bisect_right(firsts, row) - 1]
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

@@ -1,0 +1,172 @@
+"""``python -m qa eval SET_DIR``: hit@k, MRR@10, abstention and passage length on an evaluation set.
+
+The set format is ../shared/eval/README.md: ``docs/`` and ``questions.jsonl`` with gold character spans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.config import MODES
+from qa.errors import VerbatimError
+
+KS = (1, 3, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    match: str
+    gold: tuple[tuple[str, int, int], ...]  # (absolute source path, start, end)
+
+
+@dataclass
+class Result:
+    """Measures for one mode on one set."""
+
+    mode: str
+    questions: int = 0
+    answerable: int = 0
+    hits: dict[int, int] = field(default_factory=lambda: {k: 0 for k in KS})
+    reciprocal_ranks: float = 0.0
+    unanswerable: int = 0
+    abstained: int = 0
+    answered_when_answerable: int = 0
+    passages_returned: int = 0
+    verbatim: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    def as_dict(self, median_chars: float, passages: int) -> dict[str, Any]:
+        n = max(self.answerable, 1)
+        return {
+            "mode": self.mode,
+            "questions": self.questions,
+            "answerable": self.answerable,
+            **{f"hit@{k}": round(self.hits[k] / n, 4) for k in KS},
+            "mrr@10": round(self.reciprocal_ranks / n, 4),
+            "unanswerable": self.unanswerable,
+            "abstention": round(self.abstained / self.unanswerable, 4) if self.unanswerable else None,
+            "answered_rate": round(self.answered_when_answerable / n, 4),
+            "verbatim_rate": round(self.verbatim / max(self.passages_returned, 1), 4),
+            "median_passage_chars": median_chars,
+            "passages": passages,
+            "ms_per_question": round(1000 * statistics.median(self.seconds), 2) if self.seconds else None,
+        }
+
+
+def load_questions(set_dir: Path) -> list[Question]:
+    path = set_dir / "questions.jsonl"
+    if not path.is_file():
+        raise VerbatimError(f"{set_dir} is not an evaluation set (no questions.jsonl)")
+    questions = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                item = json.loads(line)
+                gold = tuple((os.path.abspath(set_dir / g["source"]), g["start"], g["end"]) for g in item["gold"])
+                questions.append(Question(str(item["id"]), item["question"], item["match"], gold))
+    return questions
+
+
+def is_hit(question: Question, source: str, start: int, end: int) -> bool:
+    """Whether a returned passage is a hit for the question (README's ``contains``/``overlaps``)."""
+    for gold_source, gold_start, gold_end in question.gold:
+        if os.path.abspath(source) != gold_source:
+            continue
+        if question.match == "contains" and start <= gold_start and gold_end <= end:
+            return True
+        if question.match == "overlaps" and start < gold_end and gold_start < end:
+            return True
+    return False
+
+
+def evaluate(engine: Any, questions: list[Question], mode: str) -> Result:
+    """Ask every question (top 10) and score the passages against the gold spans."""
+    result = Result(mode=mode)
+    originals: dict[str, str] = {}
+    for question in questions:
+        started = time.perf_counter()
+        answer = engine.ask(question.question, k=max(KS), mode=mode)
+        result.seconds.append(time.perf_counter() - started)
+        result.questions += 1
+        for hit in answer.hits:
+            p = hit.passage
+            if p.source not in originals:
+                originals[p.source] = _original_text(p.source)
+            result.passages_returned += 1
+            result.verbatim += originals[p.source][p.start : p.end] == p.text
+        if not question.gold:
+            result.unanswerable += 1
+            result.abstained += not answer.answered
+            continue
+        result.answerable += 1
+        result.answered_when_answerable += answer.answered
+        ranks = [h.rank for h in answer.hits if is_hit(question, h.passage.source, h.passage.start, h.passage.end)]
+        if ranks:
+            result.reciprocal_ranks += 1 / ranks[0]
+            for k in KS:
+                result.hits[k] += ranks[0] <= k
+    return result
+
+
+def _original_text(path: str) -> str:
+    """The source file as the evaluation sets define it: read as UTF-8 (the offsets' coordinates)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def median_passage_chars(engine: Any) -> float:
+    table = engine.snapshot.passages
+    lengths = (table.end - table.start).tolist()
+    return float(statistics.median(lengths)) if lengths else 0.0
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("set_dir", metavar="SET_DIR", help="an evaluation set: docs/ and questions.jsonl")
+    parser.add_argument("--modes", default=None, help=f"comma-separated modes to compare ({', '.join(MODES)})")
+    parser.add_argument("--json", action="store_true", help="print the measures as JSON")
+    parser.add_argument("--limit", type=int, help="only the first N questions")
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    from qa.cli import progress_bar, settings_from
+    from qa.engine import Engine
+
+    set_dir = Path(args.set_dir)
+    questions = load_questions(set_dir)[: args.limit]
+    modes = (args.modes or settings_from(args).mode).split(",")
+    for mode in modes:
+        if mode not in MODES:
+            raise VerbatimError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
+    with tempfile.TemporaryDirectory(prefix="verbatim-eval-") as tmp:
+        index_dir = args.index_dir or tmp
+        engine = Engine(settings_from(args, index_dir=index_dir))
+        if not engine.has_index():
+            report = engine.add([set_dir / "docs"], progress=progress_bar())
+            print(report.summary(), file=sys.stderr)
+        median = median_passage_chars(engine)
+        rows = [evaluate(engine, questions, mode).as_dict(median, len(engine.snapshot.passages)) for mode in modes]
+    output = {"set": str(set_dir), "model": engine.embedder.name, "results": rows}
+    print(json.dumps(output, indent=1) if args.json else format_table(output))
+    return 0
+
+
+def format_table(output: dict[str, Any]) -> str:
+    columns = ["mode", "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "abstention", "answered_rate",
+               "verbatim_rate", "median_passage_chars", "ms_per_question"]  # fmt: skip
+    header = f"{output['set']} ({output['results'][0]['questions']} questions, model {output['model']})"
+    lines = [header, "  ".join(f"{c:>10}" for c in columns)]
+    for row in output["results"]:
+        cells = ["-" if row[c] is None else f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        lines.append("  ".join(f"{c:>10}" for c in cells))
+    return "\n".join(lines)

@@ -1,0 +1,264 @@
+"""Build the next snapshot from the previous one: read new and changed files, embed only those."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.chunker import chunk_text
+from qa.config import ChunkSettings
+from qa.dense import DenseIndex
+from qa.embedder import Embedder
+from qa.errors import DocumentError, IndexDamagedError
+from qa.lexical import Lexical
+from qa.loaders import discover, kind_of, load_document, read_bytes
+from qa.passages import PassageTable
+from qa.store import Content, DocRecord, Snapshot, Store
+from qa.types import Chunk, Document, IndexReport, Problem
+
+Progress = Callable[[int, int], None]
+MAX_FILE_BYTES = int(float(os.environ.get("VERBATIM_MAX_FILE_MB", "100")) * 1_000_000)
+
+
+@dataclass
+class _Fresh:
+    document: Document
+    chunks: list[Chunk]
+
+
+def build_snapshot(
+    store: Store,
+    embedder: Embedder,
+    chunking: ChunkSettings,
+    old: Snapshot | None,
+    paths: list[str],
+    progress: Progress | None,
+    drop: set[str] | None = None,
+) -> tuple[Snapshot | None, IndexReport]:
+    """The snapshot after indexing ``paths`` (None when nothing changed) and what happened."""
+    started = time.perf_counter()
+    if old is not None and old.chunking != chunking.as_dict():
+        raise IndexDamagedError(f"the index in {store.root} was built with other chunking settings ({old.chunking})")
+    report = IndexReport()
+    files, problems, skipped = discover(paths)
+    report.problems.extend(problems)
+    report.skipped.extend(skipped)
+    records = {d.path: d for d in old.documents} if old else {}
+    old_shas = {c.sha256 for c in old.contents} if old else set()
+    for path in sorted(drop or ()):
+        if records.pop(path, None) is not None:
+            report.removed.append(path)
+    fresh: dict[str, _Fresh] = {}
+    for path in files:
+        try:
+            _read_one(path, records, old_shas, fresh, embedder, chunking, report)
+        except DocumentError as exc:
+            report.problems.append(Problem(exc.path, exc.reason))
+    _drop_deleted(paths, set(files), records, report)
+    if old is not None and not (report.added or report.updated or report.removed):
+        report.passages_total = len(old.passages)
+        report.seconds = time.perf_counter() - started
+        return None, report
+    snapshot = _assemble(store, embedder, chunking, old, records, fresh, progress, report)
+    report.passages_total = len(snapshot.passages)
+    report.seconds = time.perf_counter() - started
+    return snapshot, report
+
+
+def _read_one(
+    path: str,
+    records: dict[str, DocRecord],
+    old_shas: set[str],
+    fresh: dict[str, _Fresh],
+    embedder: Embedder,
+    chunking: ChunkSettings,
+    report: IndexReport,
+) -> None:
+    data = read_bytes(path, MAX_FILE_BYTES)
+    sha = hashlib.sha256(data).hexdigest()
+    prior = records.get(path)
+    if prior is not None and prior.sha256 == sha:
+        report.unchanged.append(path)
+        return
+    warnings: tuple[str, ...] = ()
+    if sha in fresh:
+        warnings = fresh[sha].document.warnings
+    elif sha in old_shas:
+        warnings = next((d.warnings for d in records.values() if d.sha256 == sha), ())
+    else:
+        document = load_document(path, data)
+        chunks = chunk_text(document.text, chunking, embedder.count_tokens)
+        fresh[sha] = _Fresh(document, chunks)
+        warnings = document.warnings
+    records[path] = DocRecord(
+        path=path, size=len(data), mtime=os.path.getmtime(path), sha256=sha, kind=kind_of(path) or "text",
+        warnings=warnings,
+    )  # fmt: skip
+    (report.updated if prior is not None else report.added).append(path)
+
+
+def _drop_deleted(paths: list[str], found: set[str], records: dict[str, DocRecord], report: IndexReport) -> None:
+    """Documents under the paths given that no longer exist on disk leave the index."""
+    roots = [os.path.abspath(p) for p in paths]
+    for path in sorted(records):
+        under = any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+        if under and path not in found and not os.path.exists(path):
+            del records[path]
+            report.removed.append(path)
+
+
+def _assemble(
+    store: Store,
+    embedder: Embedder,
+    chunking: ChunkSettings,
+    old: Snapshot | None,
+    records: dict[str, DocRecord],
+    fresh: dict[str, _Fresh],
+    progress: Progress | None,
+    report: IndexReport,
+) -> Snapshot:
+    holders: dict[str, list[str]] = {}
+    for path in sorted(records):
+        holders.setdefault(records[path].sha256, []).append(path)
+    changed = set(report.added) | set(report.updated)
+    documents = []
+    for sha, paths in holders.items():
+        primary = paths[0]
+        for path in paths:
+            documents.append(_with_duplicate(records[path], None if path == primary else primary))
+            if path != primary and path in changed:
+                report.duplicates.append((path, primary))
+    headings: list[str] = list(old.headings) if old else []
+    heading_ids = {h: i for i, h in enumerate(headings)}
+    contents: list[Content] = []
+    tables: list[PassageTable] = []
+    kept_rows: list[np.ndarray] = []
+    row = 0
+    for content in old.contents if old else ():
+        if content.sha256 not in holders or content.sha256 in fresh:
+            continue
+        rows = np.arange(content.first_row, content.first_row + content.passages, dtype=np.int64)
+        table = old.passages.take(rows) if old else PassageTable.empty()
+        tables.append(_with_content(table, len(contents)))
+        kept_rows.append(rows)
+        contents.append(_moved(content, holders[content.sha256][0], row))
+        row += content.passages
+    texts: list[str] = []
+    spans: list[tuple] = []
+    for sha, item in fresh.items():
+        if sha not in holders:
+            continue
+        store.write_text(sha, item.document.text)
+        table, chunk_texts, chunk_spans = _rows(item, len(contents), headings, heading_ids)
+        tables.append(table)
+        texts.extend(chunk_texts)
+        spans.extend(chunk_spans)
+        contents.append(_new_content(sha, holders[sha][0], item, row))
+        row += len(item.chunks)
+    keep = np.concatenate(kept_rows) if kept_rows else np.zeros(0, dtype=np.int64)
+    vectors, sentence_vectors = _embed(embedder, texts, spans, progress)
+    report.passages_embedded = len(texts)
+    embeddings = np.concatenate([_rows_of(old.embeddings, keep, embedder.dimension) if old else np.zeros((0, embedder.dimension), np.float32), vectors])
+    passages = PassageTable.concat(tables)
+    old_sentences = old.passages.sentence_index(keep) if old else np.zeros(0, dtype=np.int64)
+    sentences = np.concatenate([_rows_of(old.sentence_vectors, old_sentences, embedder.dimension) if old else np.zeros((0, embedder.dimension), np.float16), sentence_vectors.astype(np.float16)])
+    lexical = Lexical.build(texts, base=old.lexical if old else None, keep=keep if old else None)
+    return Snapshot(
+        model={"name": embedder.name, "dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length},
+        chunking=chunking.as_dict(),
+        documents=tuple(documents),
+        contents=tuple(contents),
+        headings=tuple(headings),
+        passages=passages,
+        embeddings=embeddings,
+        sentence_vectors=sentences,
+        lexical=lexical,
+        dense=DenseIndex.build(embeddings),
+        generation=old.generation if old else 0,
+    )
+
+
+def _rows_of(array: np.ndarray, rows: np.ndarray, dimension: int) -> np.ndarray:
+    if rows.size == 0:
+        return np.zeros((0, dimension), dtype=array.dtype)
+    return np.asarray(array[rows])
+
+
+def _embed(embedder: Embedder, texts: list[str], spans: list[tuple], progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    if not texts:
+        dim = embedder.dimension
+        return np.zeros((0, dim), dtype=np.float32), np.zeros((0, dim), dtype=np.float32)
+    return embedder.embed_passages(texts, spans, progress=progress)
+
+
+def _rows(item: _Fresh, content_id: int, headings: list[str], heading_ids: dict[str, int]) -> tuple[PassageTable, list[str], list[tuple]]:
+    """Table rows, texts to embed and sentence spans (relative to each text) for a new document."""
+    text = item.document.text
+    page_starts = list(item.document.page_starts)
+    n = len(item.chunks)
+    columns = {name: np.zeros(n, dtype=np.int64) for name in ("start", "end", "line", "page", "heading")}
+    sentence_counts = []
+    sentence_start: list[int] = []
+    sentence_end: list[int] = []
+    texts, spans = [], []
+    line, cursor = 1, 0
+    for i, chunk in enumerate(item.chunks):
+        line += text.count("\n", cursor, chunk.start)
+        cursor = chunk.start
+        heading = -1
+        if chunk.heading is not None:
+            if chunk.heading not in heading_ids:
+                heading_ids[chunk.heading] = len(headings)
+                headings.append(chunk.heading)
+            heading = heading_ids[chunk.heading]
+        page = np.searchsorted(page_starts, chunk.start, side="right") if page_starts else 0
+        for name, value in (("start", chunk.start), ("end", chunk.end), ("line", line), ("page", page), ("heading", heading)):
+            columns[name][i] = value
+        sentence_counts.append(len(chunk.sentences))
+        sentence_start.extend(s.start for s in chunk.sentences)
+        sentence_end.extend(s.end for s in chunk.sentences)
+        texts.append(text[chunk.start : chunk.end])
+        spans.append(tuple(type(s)(s.start - chunk.start, s.end - chunk.start) for s in chunk.sentences))
+    table = PassageTable(
+        content=np.full(n, content_id, dtype=np.int64),
+        sentence_ptr=np.concatenate([[0], np.cumsum(sentence_counts)]).astype(np.int64),
+        sentence_start=np.array(sentence_start, dtype=np.int64),
+        sentence_end=np.array(sentence_end, dtype=np.int64),
+        **columns,
+    )
+    return table, texts, spans
+
+
+def _with_content(table: PassageTable, content_id: int) -> PassageTable:
+    from dataclasses import replace
+
+    return replace(table, content=np.full(len(table), content_id, dtype=np.int64))
+
+
+def _with_duplicate(record: DocRecord, primary: str | None) -> DocRecord:
+    from dataclasses import replace
+
+    return replace(record, duplicate_of=primary)
+
+
+def _moved(content: Content, source: str, first_row: int) -> Content:
+    from dataclasses import replace
+
+    return replace(content, source=source, first_row=first_row)
+
+
+def _new_content(sha: str, source: str, item: _Fresh, first_row: int) -> Content:
+    return Content(
+        sha256=sha,
+        source=source,
+        kind=item.document.kind,
+        first_row=first_row,
+        passages=len(item.chunks),
+        chars=len(item.document.text),
+        page_starts=item.document.page_starts,
+    )

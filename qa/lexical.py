@@ -1,0 +1,110 @@
+"""BM25 over passages: a term-frequency matrix kept on disk, weights computed when loaded.
+
+Kept as counts so that an incremental update tokenizes only the new passages.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+K1 = 1.2
+B = 0.75
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:'[^\W\d_]+)?|\d*[^\W_]+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object | None:
+    try:
+        import Stemmer  # PyStemmer: Snowball English
+    except ImportError:
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words and numbers, English stop words dropped, stemmed when PyStemmer is present."""
+    words = [w for w in (m.group(0) for m in _TOKEN.finditer(text.lower())) if w not in STOPWORDS]
+    stemmer = _stemmer()
+    return stemmer.stemWords(words) if stemmer is not None else words  # type: ignore[attr-defined]
+
+
+class Lexical:
+    """Term counts per passage (rows) and the BM25 weights derived from them."""
+
+    def __init__(self, counts: sparse.csr_matrix, vocab: list[str]) -> None:
+        self.counts = counts.tocsr()
+        self.vocab = vocab
+        self.term_ids = {term: i for i, term in enumerate(vocab)}
+        self.weights = _bm25_weights(self.counts)
+
+    @classmethod
+    def build(cls, texts: list[str], base: Lexical | None = None, keep: np.ndarray | None = None) -> Lexical:
+        """Counts for ``texts`` appended to the ``keep`` rows of ``base`` (only new texts are tokenized)."""
+        vocab = list(base.vocab) if base is not None else []
+        term_ids = dict(base.term_ids) if base is not None else {}
+        rows, cols, vals = [], [], []
+        for row, text in enumerate(texts):
+            terms, counts = np.unique(tokenize(text), return_counts=True)
+            for term, count in zip(terms.tolist(), counts.tolist(), strict=True):
+                if term not in term_ids:
+                    term_ids[term] = len(vocab)
+                    vocab.append(term)
+                rows.append(row)
+                cols.append(term_ids[term])
+                vals.append(count)
+        new = sparse.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
+        if base is None:
+            return cls(new, vocab)
+        old = base.counts if keep is None else base.counts[keep]
+        old = sparse.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], len(vocab)))
+        return cls(sparse.vstack([old, new], format="csr"), vocab)
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage for the question (zeros where no term matches)."""
+        ids = sorted({self.term_ids[t] for t in tokenize(question) if t in self.term_ids})
+        if not ids:
+            return np.zeros(self.counts.shape[0], dtype=np.float32)
+        return np.asarray(self.weights[ids].sum(axis=0)).ravel()
+
+    def save(self, folder: Path) -> list[Path]:
+        counts_path = folder / "lexical_counts.npz"
+        vocab_path = folder / "lexical_vocab.txt"
+        sparse.save_npz(counts_path, self.counts, compressed=False)
+        vocab_path.write_text("\n".join(self.vocab), encoding="utf-8")
+        return [counts_path, vocab_path]
+
+    @classmethod
+    def load(cls, folder: Path) -> Lexical:
+        counts = sparse.load_npz(folder / "lexical_counts.npz")
+        text = (folder / "lexical_vocab.txt").read_text(encoding="utf-8")
+        return cls(counts, text.split("\n") if text else [])
+
+
+def _bm25_weights(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Terms x passages matrix of BM25 term weights (Lucene's idf), so a query sums a few rows."""
+    n_docs = counts.shape[0]
+    if n_docs == 0 or counts.nnz == 0:
+        return sparse.csr_matrix((counts.shape[1], n_docs), dtype=np.float32)
+    lengths = np.asarray(counts.sum(axis=1)).ravel()
+    norm = K1 * (1 - B + B * lengths / max(lengths.mean(), 1e-9))
+    doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf = np.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
+    tf = counts.data
+    row_of = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
+    data = idf[counts.indices] * tf * (K1 + 1) / (tf + norm[row_of])
+    weighted = sparse.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape)
+    return weighted.T.tocsr()

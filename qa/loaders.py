@@ -1,0 +1,185 @@
+"""Files to Documents: find the files under the paths given, and read each supported format."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from qa.decoding import NotText, decode_text
+from qa.errors import DocumentError
+from qa.types import Document, Problem
+
+FORMATS = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+SUPPORTED = ", ".join(sorted(FORMATS))
+
+
+def kind_of(path: str | Path) -> str | None:
+    """The format a path's extension names, or None when it is not supported."""
+    return FORMATS.get(Path(path).suffix.lower())
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[str], list[Problem], list[str]]:
+    """Files to index under ``paths`` (folders recursively, symlink loops skipped).
+
+    Returns ``(files, problems, skipped)``: absolute paths in a stable order; paths that do not exist
+    or files named explicitly with an unsupported type; unsupported files met inside folders.
+    """
+    files: list[str] = []
+    problems: list[Problem] = []
+    skipped: list[str] = []
+    for given in paths:
+        path = os.path.abspath(given)
+        if os.path.isdir(path):
+            _walk(path, files, skipped)
+        elif os.path.isfile(path):
+            if kind_of(path) is None:
+                problems.append(Problem(path, f"unsupported file type (supported: {SUPPORTED})"))
+            else:
+                files.append(path)
+        elif os.path.islink(path):
+            problems.append(Problem(path, "is a broken symbolic link"))
+        else:
+            problems.append(Problem(path, "no such file or folder"))
+    return list(dict.fromkeys(files)), problems, skipped
+
+
+def _walk(root: str, files: list[str], skipped: list[str]) -> None:
+    seen: set[str] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a symlink loop, or a folder reached twice: walk it once
+            subfolders.clear()
+            continue
+        seen.add(real)
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            full = os.path.join(folder, name)
+            if kind_of(name) is None:
+                skipped.append(full)
+            elif os.path.isfile(full):
+                files.append(full)
+
+
+def read_bytes(path: str, max_bytes: int) -> bytes:
+    """The file's bytes, or a DocumentError saying why they cannot be had."""
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise DocumentError(
+                path, f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (VERBATIM_MAX_FILE_MB)"
+            )
+        with open(path, "rb") as handle:
+            return handle.read()
+    except PermissionError as exc:
+        raise DocumentError(path, "cannot be read (permission denied)") from exc
+    except IsADirectoryError as exc:
+        raise DocumentError(path, "is a folder, not a file") from exc
+    except OSError as exc:
+        raise DocumentError(path, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def load_document(path: str, data: bytes) -> Document:
+    """Parse ``data`` (the bytes of ``path``) by the format its extension names."""
+    kind = kind_of(path)
+    if kind is None:
+        raise DocumentError(path, f"unsupported file type (supported: {SUPPORTED})")
+    if not data.strip():
+        raise DocumentError(path, "is empty")
+    if kind in ("text", "markdown"):
+        document = _load_text(path, data, kind)
+    elif kind == "html":
+        document = _load_html(path, data)
+    elif kind == "pdf":
+        document = _load_pdf(path, data)
+    else:
+        document = _load_docx(path, data)
+    if not document.text.strip():
+        raise DocumentError(path, "has no text (only whitespace)")
+    return document
+
+
+def _load_text(path: str, data: bytes, kind: str) -> Document:
+    try:
+        text, encoding, warning = decode_text(data)
+    except NotText as exc:
+        raise DocumentError(path, str(exc)) from exc
+    return Document(path, text, kind, encoding=encoding, warnings=(warning,) if warning else ())
+
+
+def _load_html(path: str, data: bytes) -> Document:
+    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(path, "contains binary data (NUL bytes), not HTML")
+    from qa.html_text import html_to_text
+
+    try:
+        text = html_to_text(data)
+    except RecursionError as exc:
+        raise DocumentError(path, "HTML is nested too deeply to read") from exc
+    return Document(path, text, "html")
+
+
+def _load_pdf(path: str, data: bytes) -> Document:
+    if b"%PDF" not in data[:1024]:
+        raise DocumentError(path, "is not a PDF (no %PDF header)")
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(path, "is an encrypted PDF; it needs a password, remove it and try again")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        raise DocumentError(path, f"is a damaged PDF ({type(exc).__name__}: {exc})") from exc
+    if not any(page.strip() for page in pages):
+        raise DocumentError(path, "has no text layer (a scanned PDF?); it needs OCR first")
+    starts: list[int] = []
+    parts: list[str] = []
+    cursor = 0
+    for page in pages:
+        page = page.strip("\n")
+        starts.append(cursor)
+        parts.append(page)
+        cursor += len(page) + 2
+    return Document(path, "\n\n".join(parts), "pdf", page_starts=tuple(starts))
+
+
+def _load_docx(path: str, data: bytes) -> Document:
+    if not data.startswith(b"PK\x03\x04"):
+        raise DocumentError(path, "is not a DOCX file (not a zip archive)")
+    import zipfile
+
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks: list[str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                for row in block.rows:
+                    cells = [cell.text.strip() for cell in row.cells]
+                    blocks.append(" | ".join(dict.fromkeys(c for c in cells if c)))
+            else:
+                blocks.append(block.text.strip())
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, OSError) as exc:
+        raise DocumentError(path, f"is a damaged DOCX file ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # python-docx raises lxml and its own errors on broken XML
+        raise DocumentError(path, f"is a damaged DOCX file ({type(exc).__name__})") from exc
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(blocks)).strip()
+    return Document(path, text, "docx")

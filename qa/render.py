@@ -1,0 +1,60 @@
+"""Answers as the JSON contract of ``ask --json`` and as a readable text listing."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from qa.types import Answer, Hit
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """The object ``python -m qa ask --json`` prints for one question (and the app's /search returns)."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "passages": [hit_to_dict(hit) for hit in answer.hits],
+    }
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    p = hit.passage
+    return {
+        "rank": hit.rank,
+        "source": p.source,
+        "start": p.start,
+        "end": p.end,
+        "text": p.text,
+        "score": round(hit.score, 6),
+        "page": p.page,
+        "line": p.line,
+        "heading": p.heading,
+        "highlight": [hit.highlight.start, hit.highlight.end] if hit.highlight else None,
+    }
+
+
+def citation(hit: Hit) -> str:
+    """``article.txt, p. 3, line 12, "Heading"``: where the passage stands in its source."""
+    p = hit.passage
+    parts = [os.path.basename(p.source)]
+    if p.page is not None:
+        parts.append(f"p. {p.page}")
+    parts.append(f"line {p.line}")
+    if p.heading:
+        parts.append(f"under \u201c{p.heading}\u201d")
+    return ", ".join(parts)
+
+
+NOT_ANSWERED = "The documents do not seem to answer this question."
+
+
+def answer_to_text(answer: Answer) -> str:
+    """A listing for people: rank, citation and score, then the passage exactly as in the source."""
+    lines = [f"Q: {answer.question}"]
+    if not answer.answered:
+        lines.append(NOT_ANSWERED + (" The closest passages:" if answer.hits else ""))
+    for hit in answer.hits:
+        lines.append("")
+        lines.append(f"[{hit.rank}] {citation(hit)}  (score {hit.score:.2f})")
+        lines.append(hit.passage.text)
+    return "\n".join(lines)

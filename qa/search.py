@@ -1,0 +1,103 @@
+"""Question to ranked passage rows: dense and lexical candidates, fused; the answer sentence; abstention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.fusion import blend, rrf
+from qa.store import Snapshot
+
+# Calibrated on data by `python -m qa calibrate` (see docs/EVALUATION.md): the lowest best-sentence
+# cosine at which the documents are taken to answer the question.
+DEFAULT_THRESHOLD = 0.35
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    mode: str = "hybrid"
+    fusion: str = "blend"
+    alpha: float = 0.6
+    sentence_weight: float = 0.5
+    candidates: int = 100
+    threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked passage row with the evidence behind its place."""
+
+    row: int
+    score: float
+    dense: float
+    lexical: float
+    sentence: int | None  # index of the best sentence within the passage, None if it has none
+    sentence_score: float
+
+
+def rank(snapshot: Snapshot, question: str, query: np.ndarray, k: int, params: SearchParams) -> list[Ranked]:
+    """The ``k`` best passages for the question (``query`` is its unit vector)."""
+    n = len(snapshot.passages)
+    if n == 0 or k <= 0:
+        return []
+    pool = max(params.candidates, k)
+    found: list[np.ndarray] = []
+    lexical_all = None
+    if params.mode != "lexical":
+        found.append(snapshot.dense.search(query, pool)[0])
+    if params.mode != "dense":
+        lexical_all = snapshot.lexical.scores(question)
+        top = min(pool, n)
+        found.append(np.argpartition(-lexical_all, top - 1)[:top] if top < n else np.arange(n))
+    rows = np.unique(np.concatenate(found)).astype(np.int64)
+    dense = np.asarray(snapshot.embeddings[rows], dtype=np.float32) @ query
+    lexical = lexical_all[rows] if lexical_all is not None else np.zeros_like(dense)
+    best_sentence, sentence_score = _best_sentences(snapshot, rows, query, dense)
+    evidence = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_score
+    if params.mode == "dense":
+        score = evidence
+    elif params.mode == "lexical":
+        score = lexical.astype(np.float32)
+    elif params.fusion == "rrf":
+        score = rrf(evidence, lexical)
+    else:
+        score = blend(evidence, lexical, params.alpha)
+    order = np.lexsort((rows, -score))[:k]
+    return [
+        Ranked(
+            row=int(rows[i]),
+            score=float(score[i]),
+            dense=float(dense[i]),
+            lexical=float(lexical[i]),
+            sentence=None if best_sentence[i] < 0 else int(best_sentence[i]),
+            sentence_score=float(sentence_score[i]),
+        )
+        for i in order
+    ]
+
+
+def answered(ranked: list[Ranked], threshold: float) -> bool:
+    """Whether the best evidence among the passages found is close enough to the question."""
+    return bool(ranked) and max(max(r.sentence_score, r.dense) for r in ranked) >= threshold
+
+
+def _best_sentences(
+    snapshot: Snapshot, rows: np.ndarray, query: np.ndarray, dense: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per passage: the index of its sentence closest to the question, and that cosine."""
+    table = snapshot.passages
+    counts = (table.sentence_ptr[rows + 1] - table.sentence_ptr[rows]).astype(np.int64)
+    best = np.full(rows.size, -1, dtype=np.int64)
+    best_score = dense.copy()
+    sentence_rows = table.sentence_index(rows)
+    if sentence_rows.size == 0:
+        return best, best_score
+    cosines = np.asarray(snapshot.sentence_vectors[sentence_rows], dtype=np.float32) @ query
+    low = 0
+    for i, count in enumerate(counts.tolist()):
+        if count:
+            j = int(np.argmax(cosines[low : low + count]))
+            best[i], best_score[i] = j, cosines[low + j]
+            low += count
+    return best, best_score

@@ -1,0 +1,286 @@
+"""The index folder: atomic, checksummed generations, content-addressed texts and a writer's lock.
+
+Layout of ``index_dir``::
+
+    CURRENT              names the live generation (replaced atomically, last step of a save)
+    gen-000007/          one complete index: config.json, passages.npz, embeddings.npy,
+                         sentence_vectors.npy, dense.faiss, lexical_counts.npz, lexical_vocab.txt
+    texts/<sha256>.txt   each distinct document text that offsets index (UTF-8)
+    uploads/             files uploaded through the web app
+    .lock                held while a process writes
+
+A crash at any moment leaves CURRENT naming the previous, complete generation.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.dense import DenseIndex
+from qa.errors import IndexBusyError, IndexDamagedError, IndexMissingError
+from qa.lexical import Lexical
+from qa.passages import PassageTable
+
+FORMAT_VERSION = 1
+_COMPONENTS = ("passages.npz", "embeddings.npy", "sentence_vectors.npy", "dense.faiss")
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """A file that was indexed: where it is, what it held when indexed."""
+
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    kind: str
+    duplicate_of: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Content:
+    """One distinct document text; its passages are a contiguous run of rows."""
+
+    sha256: str
+    source: str
+    kind: str
+    first_row: int
+    passages: int
+    chars: int
+    page_starts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A whole index, immutable: searches keep using theirs while a new one is built."""
+
+    model: dict[str, Any]
+    chunking: dict[str, int]
+    documents: tuple[DocRecord, ...]
+    contents: tuple[Content, ...]
+    headings: tuple[str, ...]
+    passages: PassageTable
+    embeddings: np.ndarray
+    sentence_vectors: np.ndarray
+    lexical: Lexical
+    dense: DenseIndex
+    generation: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "generation": self.generation,
+            "model": self.model,
+            "chunking": self.chunking,
+            "index_type": self.dense.kind,
+            "passages": len(self.passages),
+            "documents": [asdict(d) for d in self.documents],
+            "contents": [asdict(c) for c in self.contents],
+            "headings": list(self.headings),
+            **self.extra,
+        }
+
+
+class Store:
+    """Reads and writes the generations of one index folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def texts_dir(self) -> Path:
+        return self.root / "texts"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.root / "uploads"
+
+    def current(self) -> str | None:
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def exists(self) -> bool:
+        return self.current() is not None
+
+    def read_config(self) -> dict[str, Any]:
+        name = self.current()
+        if name is None:
+            raise IndexMissingError(f"no index in {self.root} yet: run python -m qa index PATH...")
+        try:
+            return json.loads((self.root / name / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexDamagedError(f"the index in {self.root} is damaged (config.json: {exc})") from exc
+
+    def load(self, verify: bool = True) -> Snapshot:
+        config = self.read_config()
+        folder = self.root / str(self.current())
+        version = config.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexDamagedError(
+                f"the index in {self.root} has format version {version}; this Verbatim reads version {FORMAT_VERSION}"
+            )
+        if verify:
+            self._verify(folder, config.get("files", {}))
+        try:
+            passages = PassageTable.load(folder / "passages.npz")
+            embeddings = np.load(folder / "embeddings.npy", mmap_mode="r")
+            sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
+            lexical = Lexical.load(folder)
+            dense = DenseIndex.load(folder / "dense.faiss", config.get("index_type", "flat"))
+            documents = tuple(
+                DocRecord(**{**d, "warnings": tuple(d.get("warnings", ()))}) for d in config["documents"]
+            )
+            contents = tuple(Content(**{**c, "page_starts": tuple(c["page_starts"])}) for c in config["contents"])
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise IndexDamagedError(f"the index in {self.root} is damaged ({type(exc).__name__}: {exc})") from exc
+        if not (len(passages) == embeddings.shape[0] == lexical.counts.shape[0] == dense.size):
+            raise IndexDamagedError(f"the index in {self.root} is damaged (its parts disagree in size)")
+        known = {"format_version", "generation", "model", "chunking", "index_type", "passages", "documents"}
+        known |= {"contents", "headings", "files"}
+        return Snapshot(
+            model=config["model"],
+            chunking=config["chunking"],
+            documents=documents,
+            contents=contents,
+            headings=tuple(config["headings"]),
+            passages=passages,
+            embeddings=embeddings,
+            sentence_vectors=sentence_vectors,
+            lexical=lexical,
+            dense=dense,
+            generation=int(config.get("generation", 0)),
+            extra={k: v for k, v in config.items() if k not in known},
+        )
+
+    def _verify(self, folder: Path, files: dict[str, str]) -> None:
+        if not files:
+            raise IndexDamagedError(f"the index in {self.root} is damaged (config.json lists no checksums)")
+        for name, expected in files.items():
+            path = folder / name
+            if not path.is_file():
+                raise IndexDamagedError(f"the index in {self.root} is damaged ({name} is missing)")
+            if file_sha256(path) != expected:
+                raise IndexDamagedError(f"the index in {self.root} is damaged ({name} fails its checksum)")
+
+    def save(self, snapshot: Snapshot) -> Snapshot:
+        """Write ``snapshot`` as a new generation and make it current, atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        generation = max([snapshot.generation, *self._generations()]) + 1
+        snapshot = replace(snapshot, generation=generation)
+        name = f"gen-{generation:06d}"
+        tmp = self.root / f"{name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        snapshot.passages.save(tmp / "passages.npz")
+        np.save(tmp / "embeddings.npy", np.ascontiguousarray(snapshot.embeddings, dtype=np.float32))
+        np.save(tmp / "sentence_vectors.npy", np.ascontiguousarray(snapshot.sentence_vectors, dtype=np.float16))
+        snapshot.dense.save(tmp / "dense.faiss")
+        written = [tmp / c for c in _COMPONENTS] + snapshot.lexical.save(tmp)
+        config = snapshot.config()
+        config["files"] = {p.name: file_sha256(p) for p in written}
+        (tmp / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+        for path in [*written, tmp / "config.json"]:
+            _fsync(path)
+        _fsync(tmp)
+        os.replace(tmp, self.root / name)
+        _write_atomic(self.root / "CURRENT", name + "\n")
+        self._collect_garbage(name, {c.sha256 for c in snapshot.contents})
+        return snapshot
+
+    def _generations(self) -> list[int]:
+        found = []
+        for path in self.root.glob("gen-*"):
+            number = path.name[4:].split(".", 1)[0]
+            if number.isdigit():
+                found.append(int(number))
+        return found
+
+    def _collect_garbage(self, live: str, shas: set[str]) -> None:
+        for path in self.root.glob("gen-*"):
+            if path.name != live:
+                shutil.rmtree(path, ignore_errors=True)
+        if self.texts_dir.is_dir():
+            for path in self.texts_dir.glob("*.txt"):
+                if path.stem not in shas:
+                    path.unlink(missing_ok=True)
+
+    def write_text(self, sha: str, text: str) -> None:
+        """Store a document's text under its content hash (write-once, atomic)."""
+        path = self.texts_dir / f"{sha}.txt"
+        if not path.exists():
+            self.texts_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomic(path, text)
+
+    def read_text(self, sha: str) -> str:
+        return _read_text(str(self.texts_dir / f"{sha}.txt"))
+
+    @contextmanager
+    def lock(self, timeout: float = 0.0) -> Iterator[None]:
+        """Hold the folder's write lock; wait up to ``timeout`` seconds for another writer."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError(
+                            f"another process is writing the index in {self.root}; try again when it has finished"
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@lru_cache(maxsize=64)
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)

@@ -1,0 +1,114 @@
+"""Small frozen dataclasses shared by every layer: Passage, Hit, Answer, IndexReport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)`` in a document's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage as the chunker cuts it: offsets into one text, before it is indexed."""
+
+    start: int
+    end: int
+    heading: str | None = None
+    sentences: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """An indexed passage. ``text == source_text[start:end]`` always holds."""
+
+    id: int
+    source: str
+    start: int
+    end: int
+    text: str
+    line: int
+    page: int | None
+    heading: str | None
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned for a question, with its rank, score and best sentence."""
+
+    rank: int
+    passage: Passage
+    score: float
+    highlight: Span | None
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``Engine.ask`` returns: the passages, and whether the documents answer at all."""
+
+    question: str
+    answered: bool
+    hits: tuple[Hit, ...]
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    """The outcome of one ``Engine.add`` run, summarised on one line by ``summary()``."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    passages_embedded: int = 0
+    passages_total: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.removed)} removed",
+        ]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicate")
+        if self.problems:
+            parts.append(f"{len(self.problems)} failed")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (unsupported type)")
+        return (
+            f"Indexed: {', '.join(parts)}; {self.passages_embedded} passages embedded, "
+            f"{self.passages_total} in the index ({self.seconds:.1f}s)."
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document: the text that passage offsets index, and where its pages begin."""
+
+    path: str
+    text: str
+    kind: str
+    page_starts: tuple[int, ...] = ()
+    encoding: str | None = None
+    warnings: tuple[str, ...] = ()
