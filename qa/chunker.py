@@ -9,9 +9,10 @@ longer than ``max_chars`` characters or ``max_tokens`` word pieces: the model re
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.config import ChunkSettings
@@ -40,14 +41,20 @@ class _Unit:
     heading: bool = False
 
 
-def chunk_text(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[Chunk]:
-    """Passages of ``text`` as ``Chunk`` offsets; each is non-empty and within the limits."""
+def chunk_text(
+    text: str, settings: ChunkSettings, count_tokens: TokenCounter, page_starts: Sequence[int] = ()
+) -> list[Chunk]:
+    """Passages of ``text`` as ``Chunk`` offsets; each is non-empty and within the limits.
+
+    Paragraphs on different pages (``page_starts``: offsets where pages begin) are never merged.
+    """
     fits = _Fitter(text, settings, count_tokens)
     chunks: list[Chunk] = []
     for heading, paras in _sections(text):
+        pages = [bisect.bisect_right(page_starts, p.start) for p in paras]
         units = _units(text, heading, paras, fits)
         heading_text = _heading_text(text, heading) if heading else None
-        chunks.extend(_pack(units, heading_text, settings, fits))
+        chunks.extend(_pack(units, pages, heading_text, settings, fits))
     return chunks
 
 
@@ -90,7 +97,8 @@ def _heading_like(text: str, span: Span) -> bool:
 
 def _wrapped(text: str, block: list[Span]) -> bool:
     """Hard-wrapped prose: several short lines of one paragraph, most not ending a sentence."""
-    if len(block) < 2 or max(s.end - s.start for s in block) > 100:
+    widths = [s.end - s.start for s in block[:-1]]
+    if not widths or max(widths) > 100 or min(widths) < 20 or block[-1].end - block[-1].start > 100:
         return False
     open_ends = sum(1 for s in block[:-1] if text[s.end - 1] not in _TERMINAL)
     return open_ends * 2 >= len(block) - 1
@@ -145,7 +153,10 @@ def _heading_text(text: str, heading: _Para) -> str:
 
 
 def _units(text: str, heading: _Para | None, paras: list[_Para], fits: _Fitter) -> list[_Unit]:
-    units = [_Unit(heading.start, heading.end, -1, heading=True)] if heading else []
+    units = []
+    if heading is not None:
+        pieces = _split_long(text, heading.start, heading.end, fits)
+        units = [_Unit(start, end, -1, heading=True) for start, end in pieces]
     for index, para in enumerate(paras):
         for sentence in split_sentences(text, para.start, para.end):
             for start, end in _split_long(text, sentence.start, sentence.end, fits):
@@ -183,6 +194,7 @@ def _split_long(text: str, start: int, end: int, fits: _Fitter) -> list[tuple[in
 
 def _pack(
     units: list[_Unit],
+    pages: list[int],
     heading_text: str | None,
     settings: ChunkSettings,
     fits: _Fitter,
@@ -196,6 +208,7 @@ def _pack(
             current
             and current[-1].end - current[0].start < settings.min_chars
             and not para_units[0].heading
+            and pages[current[-1].para] == pages[para_units[0].para]
             and fits(current[0].start, para_units[-1].end)
         ):
             current.extend(para_units)

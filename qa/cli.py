@@ -117,9 +117,12 @@ def _ask(args: argparse.Namespace) -> int:
     from qa.render import answer_to_dict, answer_to_text
 
     if args.questions:
-        handle = sys.stdin if args.questions == "-" else open(args.questions, encoding="utf-8")
-        with handle:
-            questions = [line.strip() for line in handle if line.strip()]
+        if args.questions == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(args.questions, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        questions = [line.strip() for line in lines if line.strip()]
     elif args.question is not None:
         questions = [args.question]
     else:

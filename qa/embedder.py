@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import threading
 import time
@@ -78,7 +79,9 @@ class Engine:
         shown = " ".join(_quote(p) for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
         return f"python -m qa index --rebuild --index-dir {_quote(str(self.store.root))} {shown or 'PATH...'}"
 
-    def add(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None, rebuild: bool = False) -> IndexReport:
+    def add(
+        self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None, rebuild: bool = False
+    ) -> IndexReport:
         """Index the files under ``paths``: new and changed ones are embedded, deleted ones dropped.
 
         A file that fails is reported in ``IndexReport.problems``; the rest are still indexed and
@@ -89,9 +92,7 @@ class Engine:
             old = None if rebuild else self._load_for_update()
             if old is not None:
                 self._check_model(old)
-            snapshot, report = build_snapshot(
-                self.store, self.embedder, self.settings.chunking, old, paths, progress
-            )
+            snapshot, report = build_snapshot(self.store, self.embedder, self.settings.chunking, old, paths, progress)
             if snapshot is not None:
                 self._snapshot = self.store.save(snapshot)
             return report
@@ -110,10 +111,8 @@ class Engine:
             self._snapshot = self.store.save(snapshot)
         uploads = os.path.abspath(self.store.uploads_dir)
         if os.path.abspath(path).startswith(uploads + os.sep):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
         report.seconds = time.perf_counter() - started
         return report
 
@@ -155,7 +154,9 @@ class Engine:
             params = replace(params, threshold=self.settings.threshold)
         return params
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None, params: SearchParams | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int | None = None, mode: str | None = None, params: SearchParams | None = None
+    ) -> Answer:
         """The ``k`` passages that best answer ``question``, and whether the documents answer it."""
         cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
         if not cleaned:

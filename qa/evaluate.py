@@ -167,6 +167,8 @@ def format_table(output: dict[str, Any]) -> str:
     header = f"{output['set']} ({output['results'][0]['questions']} questions, model {output['model']})"
     lines = [header, "  ".join(f"{c:>10}" for c in columns)]
     for row in output["results"]:
-        cells = ["-" if row[c] is None else f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        cells = [
+            "-" if row[c] is None else f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns
+        ]
         lines.append("  ".join(f"{c:>10}" for c in cells))
     return "\n".join(lines)

@@ -11,8 +11,27 @@ _INVISIBLE = {"script", "style", "noscript", "template", "head", "svg", "iframe"
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _PARAGRAPHS = _HEADINGS | {"p", "pre", "blockquote", "table", "ul", "ol", "dl", "figure", "hr"}
 _BLOCKS = _PARAGRAPHS | {
-    "div", "section", "article", "header", "footer", "main", "nav", "aside", "li", "tr", "dt", "dd",
-    "figcaption", "caption", "address", "form", "fieldset", "details", "summary", "body", "html",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "aside",
+    "li",
+    "tr",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+    "address",
+    "form",
+    "fieldset",
+    "details",
+    "summary",
+    "body",
+    "html",
 }
 _SKIP_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 

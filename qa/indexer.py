@@ -19,7 +19,7 @@ from qa.lexical import Lexical
 from qa.loaders import discover, kind_of, load_document, read_bytes
 from qa.passages import PassageTable
 from qa.store import Content, DocRecord, Snapshot, Store
-from qa.types import Chunk, Document, IndexReport, Problem
+from qa.types import Chunk, Document, IndexReport, Problem, Span
 
 Progress = Callable[[int, int], None]
 MAX_FILE_BYTES = int(float(os.environ.get("VERBATIM_MAX_FILE_MB", "100")) * 1_000_000)
@@ -92,7 +92,7 @@ def _read_one(
         warnings = next((d.warnings for d in records.values() if d.sha256 == sha), ())
     else:
         document = load_document(path, data)
-        chunks = chunk_text(document.text, chunking, embedder.count_tokens)
+        chunks = chunk_text(document.text, chunking, embedder.count_tokens, document.page_starts)
         fresh[sha] = _Fresh(document, chunks)
         warnings = document.warnings
     records[path] = DocRecord(
@@ -127,7 +127,7 @@ def _assemble(
         holders.setdefault(records[path].sha256, []).append(path)
     changed = set(report.added) | set(report.updated)
     documents = []
-    for sha, paths in holders.items():
+    for paths in holders.values():
         primary = paths[0]
         for path in paths:
             documents.append(_with_duplicate(records[path], None if path == primary else primary))
@@ -163,10 +163,24 @@ def _assemble(
     keep = np.concatenate(kept_rows) if kept_rows else np.zeros(0, dtype=np.int64)
     vectors, sentence_vectors = _embed(embedder, texts, spans, progress)
     report.passages_embedded = len(texts)
-    embeddings = np.concatenate([_rows_of(old.embeddings, keep, embedder.dimension) if old else np.zeros((0, embedder.dimension), np.float32), vectors])
+    embeddings = np.concatenate(
+        [
+            _rows_of(old.embeddings, keep, embedder.dimension)
+            if old
+            else np.zeros((0, embedder.dimension), np.float32),
+            vectors,
+        ]
+    )
     passages = PassageTable.concat(tables)
     old_sentences = old.passages.sentence_index(keep) if old else np.zeros(0, dtype=np.int64)
-    sentences = np.concatenate([_rows_of(old.sentence_vectors, old_sentences, embedder.dimension) if old else np.zeros((0, embedder.dimension), np.float16), sentence_vectors.astype(np.float16)])
+    sentences = np.concatenate(
+        [
+            _rows_of(old.sentence_vectors, old_sentences, embedder.dimension)
+            if old
+            else np.zeros((0, embedder.dimension), np.float16),
+            sentence_vectors.astype(np.float16),
+        ]
+    )
     lexical = Lexical.build(texts, base=old.lexical if old else None, keep=keep if old else None)
     return Snapshot(
         model={"name": embedder.name, "dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length},
@@ -189,14 +203,18 @@ def _rows_of(array: np.ndarray, rows: np.ndarray, dimension: int) -> np.ndarray:
     return np.asarray(array[rows])
 
 
-def _embed(embedder: Embedder, texts: list[str], spans: list[tuple], progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+def _embed(
+    embedder: Embedder, texts: list[str], spans: list[tuple], progress: Progress | None
+) -> tuple[np.ndarray, np.ndarray]:
     if not texts:
         dim = embedder.dimension
         return np.zeros((0, dim), dtype=np.float32), np.zeros((0, dim), dtype=np.float32)
     return embedder.embed_passages(texts, spans, progress=progress)
 
 
-def _rows(item: _Fresh, content_id: int, headings: list[str], heading_ids: dict[str, int]) -> tuple[PassageTable, list[str], list[tuple]]:
+def _rows(
+    item: _Fresh, content_id: int, headings: list[str], heading_ids: dict[str, int]
+) -> tuple[PassageTable, list[str], list[tuple]]:
     """Table rows, texts to embed and sentence spans (relative to each text) for a new document."""
     text = item.document.text
     page_starts = list(item.document.page_starts)
@@ -217,13 +235,24 @@ def _rows(item: _Fresh, content_id: int, headings: list[str], heading_ids: dict[
                 headings.append(chunk.heading)
             heading = heading_ids[chunk.heading]
         page = np.searchsorted(page_starts, chunk.start, side="right") if page_starts else 0
-        for name, value in (("start", chunk.start), ("end", chunk.end), ("line", line), ("page", page), ("heading", heading)):
+        for name, value in (
+            ("start", chunk.start),
+            ("end", chunk.end),
+            ("line", line),
+            ("page", page),
+            ("heading", heading),
+        ):
             columns[name][i] = value
         sentence_counts.append(len(chunk.sentences))
         sentence_start.extend(s.start for s in chunk.sentences)
         sentence_end.extend(s.end for s in chunk.sentences)
-        texts.append(text[chunk.start : chunk.end])
-        spans.append(tuple(type(s)(s.start - chunk.start, s.end - chunk.start) for s in chunk.sentences))
+        # The model and BM25 read a passage with its heading in front when the passage does not
+        # begin with it: the section's subject is part of what the passage is about.
+        body = text[chunk.start : chunk.end]
+        prefix = chunk.heading + "\n" if chunk.heading and not body.lstrip("# ").startswith(chunk.heading) else ""
+        shift = len(prefix) - chunk.start
+        texts.append(prefix + body)
+        spans.append(tuple(Span(s.start + shift, s.end + shift) for s in chunk.sentences))
     table = PassageTable(
         content=np.full(n, content_id, dtype=np.int64),
         sentence_ptr=np.concatenate([[0], np.cumsum(sentence_counts)]).astype(np.int64),

@@ -175,6 +175,8 @@ def _load_docx(path: str, data: bytes) -> Document:
                 for row in block.rows:
                     cells = [cell.text.strip() for cell in row.cells]
                     blocks.append(" | ".join(dict.fromkeys(c for c in cells if c)))
+            elif ((block.style is not None and block.style.name) or "").lower().startswith(("heading", "title")):
+                blocks.append("\n" + block.text.strip() + "\n")
             else:
                 blocks.append(block.text.strip())
     except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, OSError) as exc:

@@ -36,7 +36,9 @@ class PassageTable:
 
     def sentences(self, row: int) -> tuple[Span, ...]:
         lo, hi = int(self.sentence_ptr[row]), int(self.sentence_ptr[row + 1])
-        return tuple(Span(int(s), int(e)) for s, e in zip(self.sentence_start[lo:hi], self.sentence_end[lo:hi], strict=True))
+        return tuple(
+            Span(int(s), int(e)) for s, e in zip(self.sentence_start[lo:hi], self.sentence_end[lo:hi], strict=True)
+        )
 
     def sentence_rows(self, row: int) -> range:
         return range(int(self.sentence_ptr[row]), int(self.sentence_ptr[row + 1]))

@@ -13,8 +13,56 @@ _END = re.compile(
     r"""|[\u3002\uff01\uff1f]+"""
 )
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie fig figs inc ltd co corp cf al approx "
-    "jan feb mar apr jun jul aug sep sept oct nov dec mt ft gen gov rep sen rev lt col capt sgt u.s u.k".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+        "fig",
+        "figs",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "cf",
+        "al",
+        "approx",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mt",
+        "ft",
+        "gen",
+        "gov",
+        "rep",
+        "sen",
+        "rev",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "u.s",
+        "u.k",
+    ]
 )
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 

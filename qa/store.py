@@ -145,9 +145,7 @@ class Store:
             sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
             lexical = Lexical.load(folder)
             dense = DenseIndex.load(folder / "dense.faiss", config.get("index_type", "flat"))
-            documents = tuple(
-                DocRecord(**{**d, "warnings": tuple(d.get("warnings", ()))}) for d in config["documents"]
-            )
+            documents = tuple(DocRecord(**{**d, "warnings": tuple(d.get("warnings", ()))}) for d in config["documents"])
             contents = tuple(Content(**{**c, "page_starts": tuple(c["page_starts"])}) for c in config["contents"])
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexDamagedError(f"the index in {self.root} is damaged ({type(exc).__name__}: {exc})") from exc

@@ -1,0 +1,112 @@
+"""The chunker: every passage is an exact slice of its source, within the model's reach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qa.chunker import chunk_text
+from qa.config import ChunkSettings
+from qa.embedder import Embedder
+from qa.sentences import split_sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = (ROOT / "samples" / "article.txt").read_text(encoding="utf-8")
+
+SETTINGS = [
+    ChunkSettings(),
+    ChunkSettings(max_tokens=254, max_chars=2000, min_chars=0),
+    ChunkSettings(max_tokens=32, max_chars=120, min_chars=60),
+    ChunkSettings(max_tokens=8, max_chars=40, min_chars=10),
+]
+
+ODD_TEXTS = [
+    "",
+    "   \n\n \t ",
+    "one",
+    "No final newline. Two sentences",
+    "Windows\r\nline\r\nendings.\r\n\r\nSecond paragraph.\r\n",
+    "# Title\n\nText under the title. More of it.\n\n## Sub\nDirectly under.",
+    "x" * 5000,
+    "word " * 3000,
+    "Emoji 😀 and combining e\u0301 marks. 中文句子。另一个句子！ Ελληνικά. Русский текст.",
+    "\ufeffBOM inside\u2028line separator\u2029para\x0bvertical\x0cform feed",
+    "A heading line\nA long paragraph that follows it. " * 40,
+    "Hard wrapped prose that goes on\nfor several lines without ending\nits sentence until here.\n\nNext.",
+]
+
+
+def check(text: str, cs: ChunkSettings, count_tokens) -> None:
+    chunks = chunk_text(text, cs, count_tokens)
+    previous_end = 0
+    for chunk in chunks:
+        piece = text[chunk.start : chunk.end]
+        assert piece and piece == piece.strip(), (chunk, piece)
+        assert chunk.start >= previous_end, "passages overlap or go backwards"
+        previous_end = chunk.end
+        assert len(piece) <= cs.max_chars
+        assert count_tokens(piece) <= cs.max_tokens
+        for sentence in chunk.sentences:
+            assert chunk.start <= sentence.start < sentence.end <= chunk.end
+            assert text[sentence.start : sentence.end].strip()
+    # every non-space character of the text is in some passage (nothing is dropped)
+    covered = sum(1 for ch in "".join(text[c.start : c.end] for c in chunks) if not ch.isspace())
+    assert covered == sum(1 for ch in text if not ch.isspace())
+
+
+@pytest.mark.parametrize("cs", SETTINGS, ids=lambda c: f"{c.max_tokens}-{c.max_chars}-{c.min_chars}")
+@pytest.mark.parametrize("text", [ARTICLE, *ODD_TEXTS], ids=range(len(ODD_TEXTS) + 1))
+def test_offsets_and_limits_on_odd_texts(text: str, cs: ChunkSettings, embedder: Embedder) -> None:
+    check(text, cs, embedder.count_tokens)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(alphabet=st.characters(codec="utf-8"), max_size=1500)
+    | st.lists(
+        st.sampled_from(["Word", "word.", "Title", "\n", "\n\n", " ", "# ", "Mr. X", "?", "é", "中", "\r\n"])
+    ).map("".join),
+    cs=st.sampled_from(SETTINGS),
+)
+def test_offsets_property(text: str, cs: ChunkSettings, embedder: Embedder) -> None:
+    check(text, cs, embedder.count_tokens)
+
+
+def test_article_passages_follow_its_structure(embedder: Embedder) -> None:
+    chunks = chunk_text(ARTICLE, ChunkSettings(), embedder.count_tokens)
+    texts = [ARTICLE[c.start : c.end] for c in chunks]
+    heading = "Care homes became targets for abusers"
+    with_heading = [c for c, t in zip(chunks, texts, strict=True) if t.startswith(heading + "\n")]
+    assert with_heading, "a heading is kept with the paragraph it introduces"
+    assert with_heading[0].heading == heading
+    following = [c for c in chunks if c.heading == heading]
+    assert len(following) >= 2, "the passages after the heading carry it too"
+    assert all(len(t) < 700 for t in texts)
+
+
+def test_markdown_headings_and_wrapped_paragraphs(embedder: Embedder) -> None:
+    text = "# Guide\n\nThis paragraph is hard wrapped\nacross three lines of text\nand ends here.\n\n## Setup\nRun it."
+    chunks = chunk_text(text, ChunkSettings(min_chars=0), embedder.count_tokens)
+    pieces = [text[c.start : c.end] for c in chunks]
+    assert pieces[0] == "# Guide\n\nThis paragraph is hard wrapped\nacross three lines of text\nand ends here."
+    assert chunks[0].heading == "Guide"
+    assert pieces[1] == "## Setup\nRun it." and chunks[1].heading == "Setup"
+
+
+def test_long_paragraph_is_split_at_sentence_boundaries(embedder: Embedder) -> None:
+    sentence = "The committee reviewed the evidence in detail and reported its findings. "
+    text = (sentence * 30).strip()
+    chunks = chunk_text(text, ChunkSettings(max_chars=400), embedder.count_tokens)
+    assert len(chunks) > 1
+    for c in chunks:
+        assert text[c.start : c.end].endswith("findings.")
+
+
+def test_sentences() -> None:
+    text = "Dr. Smith arrived at 5 p.m. today. He said \u201cno.\u201d Then J. K. Rowling wrote! Why? Yes."
+    found = [text[s.start : s.end] for s in split_sentences(text)]
+    assert found[0].startswith("Dr. Smith") and found[-1] == "Yes."
+    assert "He said \u201cno.\u201d" in found and "Why?" in found

@@ -1,0 +1,208 @@
+"""The engine with the real model: incremental indexing, duplicates, atomic saves, exact citations."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qa.engine import Engine
+from qa.errors import DocumentError, IndexBusyError, IndexDamagedError, QuestionError
+from qa.loaders import load_document
+from qa.store import Store
+from tests.conftest import ARTICLE
+from tests.docmaker import make_docx, make_pdf
+
+CATS = "Cats sleep for most of the day. They hunt at night and rest in warm places."
+TRAINS = "The night train leaves the central station at ten. Tickets are sold on board."
+BUDGET = "The council budget for 2024 was 12.5 million pounds, most of it for schools."
+
+
+def assert_verbatim(engine: Engine, answer) -> None:
+    """Every passage is the exact slice of its document's text at the offsets it cites."""
+    for hit in answer.hits:
+        p = hit.passage
+        source_text = engine.source_text(p.source)
+        assert source_text[p.start : p.end] == p.text
+        if p.source.endswith((".txt", ".md")):
+            original = load_document(p.source, Path(p.source).read_bytes()).text
+            assert original[p.start : p.end] == p.text
+        if hit.highlight:
+            assert p.start <= hit.highlight.start < hit.highlight.end <= p.end
+
+
+def test_answers_cite_exact_slices(article_engine: Engine) -> None:
+    for question in ["Who wrote the audit?", "taxi licensing", "care homes", "What is the speed of light?"]:
+        answer = article_engine.ask(question, k=5)
+        assert len(answer.hits) == 5
+        assert_verbatim(article_engine, answer)
+    answer = article_engine.ask("Were residential care homes targeted by abusers?", k=3)
+    assert "care homes" in answer.hits[0].passage.text.lower()
+    assert answer.hits[0].highlight is not None and answer.answered
+
+
+def test_questions_that_are_odd_but_valid(article_engine: Engine) -> None:
+    for question in ["\U0001f600 \U0001f914", "\u00bfQui\u00e9n escribi\u00f3 el informe?", "<script>alert(1)</script>",
+                     "'; DROP TABLE passages; --", "x" * 20000]:  # fmt: skip
+        answer = article_engine.ask(question, k=2)
+        assert len(answer.hits) == 2
+        assert_verbatim(article_engine, answer)
+    for empty in ["", "   \n\t "]:
+        with pytest.raises(QuestionError):
+            article_engine.ask(empty)
+
+
+def test_incremental_change_add_delete_duplicate(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cats.txt").write_text(CATS)
+    (docs / "trains.md").write_text(TRAINS)
+    engine = make_engine()
+    first = engine.add([docs])
+    assert len(first.added) == 2 and first.passages_embedded == 2
+
+    again = engine.add([docs])
+    assert again.passages_embedded == 0 and len(again.unchanged) == 2 and not again.added
+
+    (docs / "cats.txt").write_text(CATS + " Kittens play a lot.")
+    (docs / "budget.txt").write_text(BUDGET)
+    (docs / "copy of budget.txt").write_text(BUDGET)
+    (docs / "trains.md").unlink()
+    changed = engine.add([docs])
+    assert [Path(p).name for p in changed.updated] == ["cats.txt"]
+    assert sorted(Path(p).name for p in changed.added) == ["budget.txt", "copy of budget.txt"]
+    assert [Path(p).name for p in changed.removed] == ["trains.md"]
+    assert changed.passages_embedded == 2, "only the changed file and one copy of the duplicate are embedded"
+    assert [(Path(a).name, Path(b).name) for a, b in changed.duplicates] == [("copy of budget.txt", "budget.txt")]
+
+    fresh = make_engine()  # what was saved, read back by another process
+    names = {d.name: d for d in fresh.documents()}
+    assert set(names) == {"cats.txt", "budget.txt", "copy of budget.txt"}
+    assert names["copy of budget.txt"].duplicate_of == str(docs / "budget.txt")
+    answer = fresh.ask("How much was the council budget?", k=1)
+    assert answer.hits[0].passage.source == str(docs / "budget.txt")
+    assert "Kittens" in fresh.ask("kittens", k=1).hits[0].passage.text
+    assert all("train" not in h.passage.text for h in fresh.ask("night train tickets", k=3).hits)
+    assert_verbatim(fresh, answer)
+
+
+def test_all_formats_end_to_end(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "page.html").write_text("<h1>Harbour</h1><p>The harbour master inspects boats every Monday.</p>")
+    (docs / "report.pdf").write_bytes(
+        make_pdf(["Cover page of the report.", "Glaciers retreated 30 metres last year."])
+    )
+    make_docx(docs / "memo.docx", [("h1", "Memo"), ("p", "The bakery opens at seven in the morning.")])
+    (docs / "notes.md").write_text("# Notes\n\nVolcanoes erupt when pressure builds up.")
+    engine = make_engine()
+    report = engine.add([docs])
+    assert len(report.added) == 4 and not report.problems
+    glacier = engine.ask("How far did the glaciers retreat?", k=1).hits[0]
+    assert glacier.passage.source.endswith("report.pdf") and glacier.passage.page == 2
+    bakery = engine.ask("When does the bakery open?", k=1).hits[0]
+    assert bakery.passage.source.endswith("memo.docx") and bakery.passage.heading == "Memo"
+    for question in ["harbour master", "volcano pressure", "glaciers", "bakery"]:
+        assert_verbatim(engine, engine.ask(question, k=4))
+    # extracted texts are kept in the index folder, so citations can be checked later
+    assert len(list((tmp_path / "index" / "texts").glob("*.txt"))) == 4
+
+
+def test_a_bad_file_does_not_stop_the_others_and_leaves_the_index(
+    tmp_path: Path, make_engine: Callable[..., Engine]
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cats.txt").write_text(CATS)
+    engine = make_engine()
+    engine.add([docs])
+    generation = engine.store.current()
+    (docs / "empty.txt").write_text("")
+    (docs / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    only_bad = engine.add([docs / "empty.txt", docs / "binary.txt"])
+    assert len(only_bad.problems) == 2 and engine.store.current() == generation
+    (docs / "trains.txt").write_text(TRAINS)
+    mixed = engine.add([docs])
+    assert [Path(p).name for p in mixed.added] == ["trains.txt"] and len(mixed.problems) == 2
+    assert {d.name for d in make_engine().documents()} == {"cats.txt", "trains.txt"}
+
+
+def test_a_failed_save_keeps_the_previous_index(
+    tmp_path: Path, make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cats.txt").write_text(CATS)
+    engine = make_engine()
+    engine.add([docs])
+    (docs / "trains.txt").write_text(TRAINS)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("qa.dense.DenseIndex.save", crash)
+    with pytest.raises(OSError):
+        engine.add([docs])
+    monkeypatch.undo()
+    survivor = make_engine()
+    assert {d.name for d in survivor.documents()} == {"cats.txt"}
+    assert survivor.ask("cats", k=1).hits[0].passage.text == CATS
+    assert make_engine().add([docs]).added == [str(docs / "trains.txt")]
+
+
+def test_damage_and_other_format_versions_are_detected(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+    (tmp_path / "cats.txt").write_text(CATS)
+    engine = make_engine()
+    engine.add([tmp_path / "cats.txt"])
+    folder = tmp_path / "index" / str(engine.store.current())
+    damaged = folder / "embeddings.npy"
+    backup = damaged.read_bytes()
+    damaged.write_bytes(backup[:-7])
+    with pytest.raises(IndexDamagedError, match=r"embeddings\.npy"):
+        make_engine().ask("cats")
+    assert "python -m qa index --rebuild" in make_engine().rebuild_command()
+    assert "cats.txt" in make_engine().rebuild_command()
+    damaged.write_bytes(backup)
+    config = json.loads((folder / "config.json").read_text())
+    config["format_version"] = 999
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(IndexDamagedError, match="format version 999"):
+        make_engine().ask("cats")
+    rebuilt = make_engine().add([tmp_path / "cats.txt"], rebuild=True)
+    assert rebuilt.added and make_engine().ask("cats", k=1).hits[0].passage.text == CATS
+
+
+def test_a_second_writer_is_refused_clearly(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+    (tmp_path / "cats.txt").write_text(CATS)
+    engine = make_engine()
+    with engine.store.lock(), pytest.raises(IndexBusyError, match="another process"):
+        make_engine().add([tmp_path / "cats.txt"])
+
+
+def test_remove_a_document(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+    (tmp_path / "cats.txt").write_text(CATS)
+    (tmp_path / "trains.txt").write_text(TRAINS)
+    engine = make_engine()
+    engine.add([tmp_path])
+    engine.remove(str(tmp_path / "trains.txt"))
+    assert [d.name for d in engine.documents()] == ["cats.txt"]
+    assert (tmp_path / "trains.txt").exists(), "only uploaded copies are deleted"
+    with pytest.raises(DocumentError):
+        engine.remove(str(tmp_path / "nope.txt"))
+
+
+def test_store_keeps_one_generation_and_only_live_texts(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+    doc = tmp_path / "doc.txt"
+    shutil.copy(ARTICLE, doc)
+    engine = make_engine()
+    engine.add([doc])
+    doc.write_text(CATS)
+    engine.add([doc])
+    store = Store(tmp_path / "index")
+    assert len(list(store.root.glob("gen-*"))) == 1
+    assert len(list(store.texts_dir.glob("*.txt"))) == 1
+    assert os.path.exists(store.root / "CURRENT")
