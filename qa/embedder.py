@@ -69,11 +69,23 @@ class Embedder:
 
     @cached_property
     def tokenizer(self) -> Any:
+        """For counting word pieces: no padding, no truncation."""
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.no_truncation()
+        return tokenizer
+
+    @cached_property
+    def batch_tokenizer(self) -> Any:
+        """For the model: pads each batch and truncates at the model's limit. Never reconfigured,
+        so threads can share it."""
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tokenizer.enable_truncation(self.max_seq_length)
+        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0)
         return tokenizer
 
     @cached_property
@@ -111,33 +123,27 @@ class Embedder:
         sentence_starts = np.concatenate([[0], np.cumsum(sentence_rows)]).astype(np.int64)
         sentence_out = np.zeros((int(sentence_starts[-1]), dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        tok = self.tokenizer
-        tok.enable_truncation(self.max_seq_length)
-        tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0)
+        tok = self.batch_tokenizer
         if progress is not None:
             progress(0, len(order))
-        try:
-            for begin in range(0, len(order), self.batch_size):
-                batch = order[begin : begin + self.batch_size]
-                encodings = tok.encode_batch([texts[i] for i in batch])
-                features = {
-                    "input_ids": torch.tensor([e.ids for e in encodings]),
-                    "attention_mask": torch.tensor([e.attention_mask for e in encodings]),
-                    "token_type_ids": torch.tensor([e.type_ids for e in encodings]),
-                }
-                with torch.inference_mode():
-                    result = self.model.forward(features)
-                out[batch] = result["sentence_embedding"].float().numpy()
-                if sentences is not None:
-                    tokens = result["token_embeddings"].float().numpy()
-                    for row, i in enumerate(batch):
-                        pooled = _pool_spans(tokens[row], encodings[row], sentences[i], out[i])
-                        sentence_out[sentence_starts[i] : sentence_starts[i + 1]] = pooled
-                if progress is not None:
-                    progress(min(begin + self.batch_size, len(order)), len(order))
-        finally:
-            tok.no_padding()
-            tok.no_truncation()
+        for begin in range(0, len(order), self.batch_size):
+            batch = order[begin : begin + self.batch_size]
+            encodings = tok.encode_batch([texts[i] for i in batch])
+            features = {
+                "input_ids": torch.tensor([e.ids for e in encodings]),
+                "attention_mask": torch.tensor([e.attention_mask for e in encodings]),
+                "token_type_ids": torch.tensor([e.type_ids for e in encodings]),
+            }
+            with torch.inference_mode():
+                result = self.model.forward(features)
+            out[batch] = result["sentence_embedding"].float().numpy()
+            if sentences is not None:
+                tokens = result["token_embeddings"].float().numpy()
+                for row, i in enumerate(batch):
+                    pooled = _pool_spans(tokens[row], encodings[row], sentences[i], out[i])
+                    sentence_out[sentence_starts[i] : sentence_starts[i + 1]] = pooled
+            if progress is not None:
+                progress(min(begin + self.batch_size, len(order)), len(order))
         return out, sentence_out
 
 

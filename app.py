@@ -1,0 +1,199 @@
+"""Verbatim's web app: ask in a chat, read passages quoted exactly, with citations and the answer sentence.
+
+    python app.py [DOC...] [--index-dir DIR] [--host 127.0.0.1] [--port 7860]
+
+With no documents named and an empty index, it indexes the bundled article. Retrieval lives in ``qa``;
+this file lays out the page and turns library errors into messages.
+"""
+
+# ruff: noqa: I001  (qa is imported before gradio on purpose: it switches off outside requests first)
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import qa  # noqa: F401  (sets the offline switches before gradio is imported)
+from qa.config import MODES, SAMPLE_DOCUMENT, Settings
+from qa.engine import Engine
+from qa.errors import IndexDamagedError, VerbatimError
+from qa.loaders import SUPPORTED
+from qa.render import answer_to_dict
+from qa.render_html import answer_html, escape_text
+from qa.uploads import MAX_UPLOAD_MB, store_uploads
+
+import gradio as gr
+
+CSS_PATH = Path(__file__).resolve().parent / "qa" / "static" / "app.css"
+HEADERS = ["Document", "Type", "Pages", "Passages"]
+
+
+class App:
+    """The page's handlers, around one Engine shared by every visitor."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def ask(self, question: str, history: list[dict[str, Any]], k: int, mode: str) -> tuple[list[dict[str, Any]], str]:
+        question = (question or "").strip()
+        if not question:
+            gr.Warning("Type a question first.")
+            return history, ""
+        try:
+            answer = self.engine.ask(question, k=int(k), mode=mode)
+            reply = answer_html(answer, self.engine.search_params(mode).threshold, self.engine.context)
+        except VerbatimError as exc:
+            reply = f'<div class="vb-none">{escape_text(str(exc))}</div>'
+        user = {"role": "user", "content": escape_text(question)}
+        return [*history, user, {"role": "assistant", "content": reply}], ""
+
+    def search(self, question: str, k: int = 3) -> dict[str, Any]:
+        """The object ``python -m qa ask --json`` prints for one question."""
+        try:
+            return answer_to_dict(self.engine.ask(question, k=int(k)))
+        except VerbatimError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def documents(self) -> tuple[list[list[Any]], Any]:
+        docs = self.engine.documents()
+        rows = [[d.name + (" (duplicate)" if d.duplicate_of else ""), d.kind, d.pages or "", d.passages] for d in docs]
+        choices = [(d.name, d.path) for d in docs]
+        return rows, gr.update(choices=choices, value=None)
+
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
+        if not files:
+            return "Choose one or more files to add.", *self.documents()
+        stored, refused = store_uploads(list(files), self.engine.store.uploads_dir)
+        lines = [f"Not added: {p.path} {p.reason}." for p in refused]
+        if stored:
+
+            def report_progress(done: int, total: int) -> None:
+                progress((done, total), desc="Embedding passages", unit="passages")
+
+            try:
+                report = self.engine.add(stored, progress=report_progress)
+            except VerbatimError as exc:
+                lines.append(f"Not added: {exc}")
+            else:
+                lines += [f"Not added: {os.path.basename(p.path)} {p.reason}." for p in report.problems]
+                lines += [
+                    f"{os.path.basename(a)} has the same text as {os.path.basename(b)}; kept once."
+                    for a, b in report.duplicates
+                ]
+                lines.append(report.summary())
+        return "\n\n".join(lines), *self.documents()
+
+    def remove(self, path: str | None) -> tuple[str, Any, Any]:
+        if not path:
+            return "Choose a document to remove.", *self.documents()
+        try:
+            report = self.engine.remove(path)
+        except VerbatimError as exc:
+            return str(exc), *self.documents()
+        return f"Removed {os.path.basename(path)}. {report.passages_total} passages remain.", *self.documents()
+
+
+def build(engine: Engine) -> gr.Blocks:
+    app = App(engine)
+    rows, _ = app.documents()
+    accepted = sorted(set(SUPPORTED.replace(",", "").split()))
+    with gr.Blocks(title="Verbatim", analytics_enabled=False, fill_width=True) as demo:
+        gr.HTML(
+            '<div class="vb-title"><b>Verbatim</b> <span>answers in the documents\u2019 own words: every passage is '
+            "quoted exactly, with where it stands in its source.</span></div>"
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Answers", height=560, buttons=["copy", "copy_all"], elem_id="vb-chat",
+                    placeholder="Ask a question about the documents on the right.", feedback_options=None,
+                    group_consecutive_messages=False, line_breaks=False,
+                )  # fmt: skip
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask a question\u2026",
+                        show_label=False,
+                        scale=5,
+                        autofocus=True,
+                        elem_id="vb-question",
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="vb-ask")
+                with gr.Row():
+                    k = gr.Slider(1, 10, value=engine.settings.k, step=1, label="Passages to show")
+                    mode = gr.Radio(list(MODES), value=engine.settings.mode, label="Search")
+                    clear = gr.Button("Clear chat", size="sm")
+            with gr.Column(scale=2):
+                gr.Markdown("### Documents")
+                table = gr.Dataframe(value=rows, headers=HEADERS, interactive=False, wrap=True, elem_id="vb-docs")
+                files = gr.File(
+                    label=f"Add documents ({', '.join(accepted)}; up to {MAX_UPLOAD_MB:.0f} MB each)",
+                    file_count="multiple", file_types=accepted, elem_id="vb-upload",
+                )  # fmt: skip
+                status = gr.Markdown(elem_id="vb-status")
+                with gr.Row():
+                    chosen = gr.Dropdown(label="Remove a document", choices=[], scale=3)
+                    remove = gr.Button("Remove", size="sm", scale=1)
+        inputs = [question, chat, k, mode]
+        ask.click(app.ask, inputs, [chat, question], api_visibility="private", concurrency_limit=8)
+        question.submit(app.ask, inputs, [chat, question], api_visibility="private", concurrency_limit=8)
+        clear.click(lambda: [], None, chat, api_visibility="private")
+        files.upload(app.upload, files, [status, table, chosen], api_visibility="private", concurrency_limit=1)
+        remove.click(app.remove, chosen, [status, table, chosen], api_visibility="private", concurrency_limit=1)
+        demo.load(app.documents, None, [table, chosen], api_visibility="private")
+        gr.api(app.search, api_name="search", concurrency_limit=8)
+    demo.queue(default_concurrency_limit=8, max_size=256)
+    return demo
+
+
+def theme() -> gr.themes.Base:
+    system = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+    return gr.themes.Default(primary_hue="indigo", neutral_hue="slate", font=system, font_mono=mono)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Verbatim's web app.")
+    parser.add_argument("docs", nargs="*", metavar="DOC", help="documents or folders to index first")
+    parser.add_argument("--index-dir", help="index folder (default: index/ or $VERBATIM_INDEX_DIR)")
+    parser.add_argument("--host", default=os.environ.get("VERBATIM_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("VERBATIM_PORT", "7860")))
+    parser.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
+    args = parser.parse_args(argv)
+    engine = Engine(Settings.from_env(index_dir=args.index_dir, model=args.model))
+    try:
+        if args.docs or not engine.has_index() or not engine.documents():
+            report = engine.add(args.docs or [SAMPLE_DOCUMENT])
+            for problem in report.problems:
+                print(f"skipped: {problem.path}: {problem.reason}", file=sys.stderr)
+            print(report.summary(), file=sys.stderr)
+        engine.embedder.embed_queries(["warm up"])  # load the model now, not on the first question
+    except IndexDamagedError as exc:
+        print(f"error: {exc}. Rebuild it with: {engine.rebuild_command()}", file=sys.stderr)
+        return 1
+    except VerbatimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    password = os.environ.get("VERBATIM_PASSWORD")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not password:
+        print(
+            f"warning: serving on {args.host} without a password: anyone who can reach this machine can read "
+            "the documents. Set VERBATIM_PASSWORD to require one.",
+            file=sys.stderr,
+        )
+    auth = (os.environ.get("VERBATIM_USER", "verbatim"), password) if password else None
+    demo = build(engine)
+    demo.launch(
+        server_name=args.host, server_port=args.port, share=False, auth=auth, quiet=True, prevent_thread_lock=True,
+        ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, footer_links=["api"],
+        max_file_size=f"{MAX_UPLOAD_MB:.0f}mb", theme=theme(), css_paths=[CSS_PATH],
+    )  # fmt: skip
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Verbatim is ready: http://{host}:{args.port}/", flush=True)
+    demo.block_thread()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

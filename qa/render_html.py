@@ -1,0 +1,95 @@
+"""Answers as HTML for the web app. Document text is always escaped: it is shown, never interpreted.
+
+Every character that HTML or Markdown could read as markup is written as an entity, and line breaks
+as ``<br>``, so that each passage is one line of HTML that a Markdown renderer passes through as is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from qa.render import NOT_ANSWERED
+from qa.types import Answer, Hit, Passage
+
+Context = Callable[[Passage], tuple[str, str, str]]
+# One pass over the text: HTML's own characters and Markdown's, each to a numeric entity.
+_ENTITIES = {ord(ch): f"&#{ord(ch)};" for ch in "<>&\"'\\`*_{}[]()#+-.!|~=:$"}
+
+
+def escape_text(text: str) -> str:
+    """Document text as inert HTML: entities for markup and Markdown characters, ``<br>`` for lines."""
+    escaped = text.translate(_ENTITIES)
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def relevance(hit: Hit, threshold: float) -> tuple[str, str]:
+    """A label a person can read for how close the passage is to the question, and its CSS class."""
+    evidence = max(hit.dense or 0.0, 0.0)
+    if evidence >= threshold + 0.25:
+        return "strong match", "strong"
+    if evidence >= threshold + 0.1:
+        return "good match", "good"
+    if evidence >= threshold:
+        return "partial match", "fair"
+    return "weak match", "weak"
+
+
+def citation_html(hit: Hit) -> str:
+    p = hit.passage
+    parts = [f'<span class="vb-doc">{escape_text(os.path.basename(p.source))}</span>']
+    if p.page is not None:
+        parts.append(f"page {p.page}")
+    parts.append(f"line {p.line}")
+    if p.heading:
+        parts.append(f'<span class="vb-heading">\u201c{escape_text(p.heading)}\u201d</span>')
+    return " \u00b7 ".join(parts)
+
+
+def passage_html(hit: Hit) -> str:
+    """The passage exactly as in the source, its best sentence in ``<mark>``."""
+    p = hit.passage
+    if hit.highlight is None:
+        return escape_text(p.text)
+    a, b = hit.highlight.start - p.start, hit.highlight.end - p.start
+    return (
+        escape_text(p.text[:a])
+        + '<mark class="vb-mark">'
+        + escape_text(p.text[a:b])
+        + "</mark>"
+        + escape_text(p.text[b:])
+    )
+
+
+def context_html(hit: Hit, context: Context) -> str:
+    before, _, after = context(hit.passage)
+    return (
+        '<div class="vb-context">' + ("\u2026" if before else "") + escape_text(before)
+        + '<span class="vb-in-context">' + passage_html(hit) + "</span>"
+        + escape_text(after) + ("\u2026" if after else "") + "</div>"
+    )  # fmt: skip
+
+
+def hit_html(hit: Hit, threshold: float, context: Context | None) -> str:
+    label, css = relevance(hit, threshold)
+    details = ""
+    if context is not None:
+        details = f"<details><summary>Show in context</summary>{context_html(hit, context)}</details>"
+    return (
+        f'<div class="vb-hit"><div class="vb-cite"><span class="vb-rank">[{hit.rank}]</span> {citation_html(hit)}'
+        f' <span class="vb-score vb-{css}" title="score {hit.score:.3f}, similarity {hit.dense or 0:.2f}">'
+        f"{label}</span></div>"
+        f'<div class="vb-text">{passage_html(hit)}</div>{details}</div>'
+    )
+
+
+def answer_html(answer: Answer, threshold: float, context: Context | None = None) -> str:
+    """The chat reply: a plain statement when the documents do not answer, then the passages."""
+    parts = []
+    if not answer.answered:
+        lead = NOT_ANSWERED + (" The closest passages are below." if answer.hits else "")
+        parts.append(f'<div class="vb-none">{escape_text(lead)}</div>')
+    parts.extend(hit_html(hit, threshold, context) for hit in answer.hits)
+    if not answer.hits:
+        parts.append('<div class="vb-none">The index is empty: add a document first.</div>')
+    return "".join(parts)
