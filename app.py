@@ -28,6 +28,14 @@ import gradio as gr
 
 CSS_PATH = Path(__file__).resolve().parent / "qa" / "static" / "app.css"
 HEADERS = ["Document", "Type", "Pages", "Passages"]
+# After an answer, scroll the chat so the question just asked is at its top and the best passage below it.
+SHOW_LATEST_QUESTION = """() => {
+  const log = document.querySelector('#vb-chat .bubble-wrap');
+  const asked = document.querySelectorAll('#vb-chat .user-row');
+  if (!log || !asked.length) return;
+  const top = asked[asked.length - 1].getBoundingClientRect().top - log.getBoundingClientRect().top;
+  log.scrollTop += top - 8;
+}"""
 
 
 class App:
@@ -107,7 +115,7 @@ def build(engine: Engine) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
-                    label="Answers", height=560, buttons=["copy", "copy_all"], elem_id="vb-chat",
+                    label="Answers", height=600, buttons=["copy", "copy_all"], elem_id="vb-chat", autoscroll=False,
                     placeholder="Ask a question about the documents on the right.", feedback_options=None,
                     group_consecutive_messages=False, line_breaks=False,
                 )  # fmt: skip
@@ -136,8 +144,10 @@ def build(engine: Engine) -> gr.Blocks:
                     chosen = gr.Dropdown(label="Remove a document", choices=[], scale=3)
                     remove = gr.Button("Remove", size="sm", scale=1)
         inputs = [question, chat, k, mode]
-        ask.click(app.ask, inputs, [chat, question], api_visibility="private", concurrency_limit=8)
-        question.submit(app.ask, inputs, [chat, question], api_visibility="private", concurrency_limit=8)
+        for trigger in (ask.click, question.submit):
+            trigger(app.ask, inputs, [chat, question], api_visibility="private", concurrency_limit=8).then(
+                None, js=SHOW_LATEST_QUESTION
+            )
         clear.click(lambda: [], None, chat, api_visibility="private")
         files.upload(app.upload, files, [status, table, chosen], api_visibility="private", concurrency_limit=1)
         remove.click(app.remove, chosen, [status, table, chosen], api_visibility="private", concurrency_limit=1)
