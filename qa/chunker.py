@@ -48,6 +48,8 @@ def chunk_text(
 
     Paragraphs on different pages (``page_starts``: offsets where pages begin) are never merged.
     """
+    if settings.strategy == "fixed":
+        return fixed_chunks(text, settings.max_chars)
     fits = _Fitter(text, settings, count_tokens)
     chunks: list[Chunk] = []
     for heading, paras in _sections(text):
@@ -254,3 +256,17 @@ def _greedy(units: list[_Unit], fits: _Fitter, max_chars: int) -> list[list[_Uni
         else:
             groups.append([unit])
     return groups
+
+
+def fixed_chunks(text: str, size: int) -> list[Chunk]:
+    """The common recipe, kept as a baseline: consecutive windows of ``size`` characters, no structure."""
+    chunks = []
+    for start in range(0, len(text), size):
+        end = min(start + size, len(text))
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            chunks.append(Chunk(start, end, None, tuple(split_sentences(text, start, end))))
+    return chunks

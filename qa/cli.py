@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from qa.backends import BACKENDS
 from qa.config import MODES, Settings
 from qa.errors import IndexDamagedError, VerbatimError
 
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--index-dir", help="index folder (default: index/ or $VERBATIM_INDEX_DIR)")
         cmd.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
+        cmd.add_argument("--backend", choices=BACKENDS, help="how the model runs (default torch)")
         cmd.set_defaults(run=run)
         return cmd
 
@@ -62,11 +64,16 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = command("eval", run_eval_command, "Measure retrieval on an evaluation set (see ../shared/eval).")
     add_eval_arguments(evaluate)
+
+    from qa.calibrate import add_calibrate_arguments, run_calibrate_command
+
+    calibrate = command("calibrate", run_calibrate_command, "Choose the 'not in the documents' threshold from data.")
+    add_calibrate_arguments(calibrate)
     return parser
 
 
 def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
-    given = {"index_dir": args.index_dir, "model": args.model, **extra}
+    given = {"index_dir": args.index_dir, "model": args.model, "backend": args.backend, **extra}
     return Settings.from_env(**given)
 
 

@@ -23,8 +23,9 @@ class ChunkSettings:
     max_tokens: int = 200
     max_chars: int = 800
     min_chars: int = 200
+    strategy: str = "structure"  # or "fixed": the common recipe, fixed windows of max_chars (a baseline)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
@@ -34,6 +35,7 @@ class Settings:
 
     index_dir: Path = DEFAULT_INDEX_DIR
     model: str = "minilm"
+    backend: str = "torch"
     mode: str = "hybrid"
     k: int = 3
     batch_size: int = 32
@@ -54,6 +56,7 @@ class Settings:
         settings = cls(
             index_dir=Path(_env("INDEX_DIR", str(DEFAULT_INDEX_DIR))),
             model=_env("MODEL", "minilm"),
+            backend=_env("BACKEND", "torch"),
             mode=_env("MODE", "hybrid"),
             k=int(_env("K", "3")),
             batch_size=int(_env("BATCH_SIZE", "32")),

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.backends import make_backend
 from qa.errors import ModelError
 from qa.types import Span
 
@@ -44,16 +45,17 @@ def resolve_model(model: str) -> tuple[Path, str]:
 class Embedder:
     """Loads its model lazily, once; counts word pieces without loading it."""
 
-    def __init__(self, model: str = "minilm", batch_size: int = 32) -> None:
+    def __init__(self, model: str = "minilm", batch_size: int = 32, backend: str = "torch") -> None:
         self.path, self.name = resolve_model(model)
         self.batch_size = batch_size
+        self.backend_name = backend
 
     @cached_property
     def max_seq_length(self) -> int:
         config = self.path / "sentence_bert_config.json"
         if config.is_file():
             return int(json.loads(config.read_text()).get("max_seq_length", 512))
-        return int(self.model.max_seq_length)
+        return 512
 
     @property
     def max_tokens(self) -> int:
@@ -65,7 +67,7 @@ class Embedder:
         pooling = self.path / "1_Pooling" / "config.json"
         if pooling.is_file():
             return int(json.loads(pooling.read_text())["word_embedding_dimension"])
-        return int(self.model.get_embedding_dimension())
+        return int(json.loads((self.path / "config.json").read_text())["hidden_size"])
 
     @cached_property
     def tokenizer(self) -> Any:
@@ -89,15 +91,9 @@ class Embedder:
         return tokenizer
 
     @cached_property
-    def model(self) -> Any:
-        from sentence_transformers import SentenceTransformer
-
-        try:
-            model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-        except Exception as exc:  # any failure to load is the same problem for the user
-            raise ModelError(f"cannot load the model at {self.path}: {exc}") from exc
-        model.eval()
-        return model
+    def backend(self) -> Any:
+        """The transformer, loaded once on first need."""
+        return make_backend(self.backend_name, self.path)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
@@ -115,8 +111,6 @@ class Embedder:
     def _embed(
         self, texts: list[str], sentences: list[tuple[Span, ...]] | None, progress: Progress | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        import torch
-
         dim = self.dimension
         out = np.zeros((len(texts), dim), dtype=np.float32)
         sentence_rows = [len(s) for s in sentences] if sentences is not None else [0] * len(texts)
@@ -129,16 +123,12 @@ class Embedder:
         for begin in range(0, len(order), self.batch_size):
             batch = order[begin : begin + self.batch_size]
             encodings = tok.encode_batch([texts[i] for i in batch])
-            features = {
-                "input_ids": torch.tensor([e.ids for e in encodings]),
-                "attention_mask": torch.tensor([e.attention_mask for e in encodings]),
-                "token_type_ids": torch.tensor([e.type_ids for e in encodings]),
-            }
-            with torch.inference_mode():
-                result = self.model.forward(features)
-            out[batch] = result["sentence_embedding"].float().numpy()
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            tokens, pooled = self.backend(ids, mask, types)
+            out[batch] = pooled
             if sentences is not None:
-                tokens = result["token_embeddings"].float().numpy()
                 for row, i in enumerate(batch):
                     pooled = _pool_spans(tokens[row], encodings[row], sentences[i], out[i])
                     sentence_out[sentence_starts[i] : sentence_starts[i + 1]] = pooled

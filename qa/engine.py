@@ -14,7 +14,7 @@ from qa.config import Settings
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, build_snapshot
-from qa.search import SearchParams, answered, rank
+from qa.search import SearchParams, evidence, rank
 from qa.store import Content, Snapshot, Store
 from qa.types import Answer, Hit, IndexReport, Passage
 
@@ -44,7 +44,9 @@ class Engine:
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.embedder = embedder or Embedder(self.settings.model, batch_size=self.settings.batch_size)
+        self.embedder = embedder or Embedder(
+            self.settings.model, batch_size=self.settings.batch_size, backend=self.settings.backend
+        )
         self.store = Store(self.settings.index_dir)
         self._snapshot: Snapshot | None = None
         self._write_lock = threading.Lock()
@@ -64,10 +66,11 @@ class Engine:
         return self._snapshot is not None or self.store.exists()
 
     def _check_model(self, snapshot: Snapshot) -> None:
-        if snapshot.model.get("name") != self.embedder.name:
+        made = (snapshot.model.get("name"), snapshot.model.get("backend", "torch"))
+        if made != (self.embedder.name, self.embedder.backend_name):
             raise IndexDamagedError(
-                f"the index in {self.store.root} was made with the model {snapshot.model.get('name')}, "
-                f"not {self.embedder.name}"
+                f"the index in {self.store.root} was made with the model {made[0]} ({made[1]}), "
+                f"not {self.embedder.name} ({self.embedder.backend_name})"
             )
 
     def rebuild_command(self) -> str:
@@ -185,7 +188,8 @@ class Engine:
         )
         t3 = time.perf_counter()
         timings.update(embed=t1 - t0, search=t2 - t1, passages=t3 - t2)
-        return Answer(question=question, answered=answered(ranked, params.threshold), hits=hits, timings=timings)
+        best = evidence(ranked)
+        return Answer(question, answered=best >= params.threshold, hits=hits, evidence=best, timings=timings)
 
     def passage(self, row: int, snapshot: Snapshot | None = None) -> Passage:
         """Passage ``row`` of the index, its text sliced from its stored source text."""

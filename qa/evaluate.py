@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.config import MODES
+from qa.config import MODES, ChunkSettings
 from qa.errors import VerbatimError
 
 KS = (1, 3, 5, 10)
+# The common recipe, measured the same way as a reference: fixed 500-character chunks, dense search only.
+BASELINE = "baseline-500"
+BASELINE_CHUNKING = ChunkSettings(max_chars=500, strategy="fixed")
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,10 @@ def median_passage_chars(engine: Any) -> float:
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("set_dir", metavar="SET_DIR", help="an evaluation set: docs/ and questions.jsonl")
-    parser.add_argument("--modes", default=None, help=f"comma-separated modes to compare ({', '.join(MODES)})")
+    parser.add_argument(
+        "--modes", default=None, help=f"comma-separated modes to compare ({', '.join(MODES)}, {BASELINE})"
+    )
+    parser.add_argument("--compare", action="store_true", help=f"all modes and the {BASELINE} reference, in one run")
     parser.add_argument("--json", action="store_true", help="print the measures as JSON")
     parser.add_argument("--limit", type=int, help="only the first N questions")
 
@@ -144,18 +150,24 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
     set_dir = Path(args.set_dir)
     questions = load_questions(set_dir)[: args.limit]
-    modes = (args.modes or settings_from(args).mode).split(",")
+    modes = [*MODES, BASELINE] if args.compare else (args.modes or settings_from(args).mode).split(",")
     for mode in modes:
-        if mode not in MODES:
-            raise VerbatimError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
+        if mode not in (*MODES, BASELINE):
+            raise VerbatimError(f"unknown mode {mode!r} (choose from {', '.join(MODES)}, {BASELINE})")
+    rows = []
     with tempfile.TemporaryDirectory(prefix="verbatim-eval-") as tmp:
-        index_dir = args.index_dir or tmp
-        engine = Engine(settings_from(args, index_dir=index_dir))
-        if not engine.has_index():
-            report = engine.add([set_dir / "docs"], progress=progress_bar())
-            print(report.summary(), file=sys.stderr)
-        median = median_passage_chars(engine)
-        rows = [evaluate(engine, questions, mode).as_dict(median, len(engine.snapshot.passages)) for mode in modes]
+        main_dir = Path(args.index_dir or Path(tmp) / "index")
+        for mode in modes:
+            baseline = mode == BASELINE
+            index_dir = main_dir.with_name(main_dir.name + "-" + BASELINE) if baseline else main_dir
+            chunking = BASELINE_CHUNKING if baseline else settings_from(args).chunking
+            engine = Engine(settings_from(args, index_dir=index_dir, chunking=chunking))
+            if not engine.has_index():
+                report = engine.add([set_dir / "docs"], progress=progress_bar())
+                print(report.summary(), file=sys.stderr)
+            result = evaluate(engine, questions, "dense" if baseline else mode)
+            result.mode = mode
+            rows.append(result.as_dict(median_passage_chars(engine), len(engine.snapshot.passages)))
     output = {"set": str(set_dir), "model": engine.embedder.name, "results": rows}
     print(json.dumps(output, indent=1) if args.json else format_table(output))
     return 0

@@ -42,7 +42,7 @@ def build_snapshot(
 ) -> tuple[Snapshot | None, IndexReport]:
     """The snapshot after indexing ``paths`` (None when nothing changed) and what happened."""
     started = time.perf_counter()
-    if old is not None and old.chunking != chunking.as_dict():
+    if old is not None and {**ChunkSettings().as_dict(), **old.chunking} != chunking.as_dict():
         raise IndexDamagedError(f"the index in {store.root} was built with other chunking settings ({old.chunking})")
     report = IndexReport()
     files, problems, skipped = discover(paths)
@@ -183,7 +183,12 @@ def _assemble(
     )
     lexical = Lexical.build(texts, base=old.lexical if old else None, keep=keep if old else None)
     return Snapshot(
-        model={"name": embedder.name, "dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length},
+        model={
+            "name": embedder.name,
+            "backend": embedder.backend_name,
+            "dimension": embedder.dimension,
+            "max_seq_length": embedder.max_seq_length,
+        },
         chunking=chunking.as_dict(),
         documents=tuple(documents),
         contents=tuple(contents),

@@ -77,9 +77,9 @@ def rank(snapshot: Snapshot, question: str, query: np.ndarray, k: int, params: S
     ]
 
 
-def answered(ranked: list[Ranked], threshold: float) -> bool:
-    """Whether the best evidence among the passages found is close enough to the question."""
-    return bool(ranked) and max(max(r.sentence_score, r.dense) for r in ranked) >= threshold
+def evidence(ranked: list[Ranked]) -> float:
+    """The best evidence among the passages found: the highest sentence or passage cosine."""
+    return max((max(r.sentence_score, r.dense) for r in ranked), default=0.0)
 
 
 def _best_sentences(

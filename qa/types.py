@@ -57,6 +57,7 @@ class Answer:
     question: str
     answered: bool
     hits: tuple[Hit, ...]
+    evidence: float = 0.0  # the closest sentence or passage similarity found: what ``answered`` is decided on
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 

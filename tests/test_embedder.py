@@ -1,0 +1,41 @@
+"""The embedder with the real bundled model: exact with sentence-transformers, and the ONNX backends close."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.embedder import Embedder
+from qa.types import Span
+
+TEXTS = [
+    "The council approved the budget for new schools. It takes effect next year.",
+    "Glaciers retreated thirty metres last year, the survey found.",
+    "short",
+    "A much longer passage about harbours, boats and the people who inspect them every Monday morning. " * 4,
+]
+
+
+def test_torch_backend_matches_sentence_transformers_encode(embedder: Embedder) -> None:
+    vectors, _ = embedder.embed_passages(TEXTS, [()] * len(TEXTS))
+    reference = embedder.backend.model.encode(TEXTS, normalize_embeddings=True)
+    assert np.abs(vectors - reference).max() < 1e-5
+    assert embedder.dimension == 384 and embedder.max_tokens == 254
+
+
+def test_sentence_vectors_come_from_the_same_pass(embedder: Embedder) -> None:
+    spans = (Span(0, 48), Span(49, 75))
+    vectors, sentences = embedder.embed_passages([TEXTS[0]], [spans])
+    assert sentences.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1, atol=1e-5)
+    query = embedder.embed_queries(["When does it take effect?"])[0]
+    assert sentences[1] @ query > sentences[0] @ query
+
+
+@pytest.mark.parametrize(("backend", "least"), [("onnx", 0.9999), ("onnx-int8", 0.97)])
+def test_onnx_backends_agree_with_torch(embedder: Embedder, backend: str, least: float) -> None:
+    reference, _ = embedder.embed_passages(TEXTS, [()] * len(TEXTS))
+    other = Embedder("minilm", backend=backend)
+    vectors, _ = other.embed_passages(TEXTS, [()] * len(TEXTS))
+    cosines = (vectors * reference).sum(axis=1)
+    assert cosines.min() >= least, cosines
