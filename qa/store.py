@@ -130,6 +130,17 @@ class Store:
             raise IndexDamagedError(f"the index in {self.root} is damaged (config.json: {exc})") from exc
 
     def load(self, verify: bool = True) -> Snapshot:
+        """The current generation; read again if a writer replaced it while it was being read."""
+        for _ in range(3):
+            name = self.current()
+            try:
+                return self._load(verify)
+            except IndexDamagedError:
+                if self.current() == name:
+                    raise
+        return self._load(verify)
+
+    def _load(self, verify: bool) -> Snapshot:
         config = self.read_config()
         folder = self.root / str(self.current())
         version = config.get("format_version")
@@ -219,6 +230,8 @@ class Store:
             for path in self.texts_dir.glob("*.txt"):
                 if path.stem not in shas:
                     path.unlink(missing_ok=True)
+            for path in self.texts_dir.glob(".*.tmp-*"):  # left by a writer that was killed
+                path.unlink(missing_ok=True)
 
     def write_text(self, sha: str, text: str) -> None:
         """Store a document's text under its content hash (write-once, atomic)."""

@@ -25,7 +25,7 @@ def test_torch_backend_matches_sentence_transformers_encode(embedder: Embedder) 
 
 def test_sentence_vectors_come_from_the_same_pass(embedder: Embedder) -> None:
     spans = (Span(0, 48), Span(49, 75))
-    vectors, sentences = embedder.embed_passages([TEXTS[0]], [spans])
+    _, sentences = embedder.embed_passages([TEXTS[0]], [spans])
     assert sentences.shape == (2, 384)
     assert np.allclose(np.linalg.norm(sentences, axis=1), 1, atol=1e-5)
     query = embedder.embed_queries(["When does it take effect?"])[0]
