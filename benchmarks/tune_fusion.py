@@ -18,10 +18,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.config import Settings  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluate import is_hit, load_questions  # noqa: E402
-from qa.search import SearchParams, rank  # noqa: E402
+from qa.config import Settings
+from qa.engine import Engine
+from qa.evaluate import is_hit, load_questions
+from qa.search import SearchParams, rank
 
 
 def main() -> None:

@@ -54,6 +54,8 @@ class OnnxBackend:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # No busy-waiting between runs: the threads would take the cores FAISS and BM25 need next.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
 
@@ -70,11 +72,11 @@ class OnnxBackend:
         return tokens, pooled.astype(np.float32)
 
 
-def make_backend(name: str, path: Path) -> Any:
+def make_backend(name: str, path: Path, threads: int | None = None) -> Any:
     if name == "torch":
         return TorchBackend(path)
     if name in ("onnx", "onnx-int8"):
-        return OnnxBackend(path, quantized=name == "onnx-int8")
+        return OnnxBackend(path, quantized=name == "onnx-int8", threads=threads)
     raise ModelError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
 
 

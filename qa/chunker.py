@@ -42,7 +42,11 @@ class _Unit:
 
 
 def chunk_text(
-    text: str, settings: ChunkSettings, count_tokens: TokenCounter, page_starts: Sequence[int] = ()
+    text: str,
+    settings: ChunkSettings,
+    count_tokens: TokenCounter,
+    page_starts: Sequence[int] = (),
+    count_many: Callable[[list[str]], list[int]] | None = None,
 ) -> list[Chunk]:
     """Passages of ``text`` as ``Chunk`` offsets; each is non-empty and within the limits.
 
@@ -50,21 +54,53 @@ def chunk_text(
     """
     if settings.strategy == "fixed":
         return fixed_chunks(text, settings.max_chars)
-    fits = _Fitter(text, settings, count_tokens)
+    fits = _Fitter(text, settings, count_tokens, count_many)
     chunks: list[Chunk] = []
     for heading, paras in _sections(text):
         pages = [bisect.bisect_right(page_starts, p.start) for p in paras]
         units = _units(text, heading, paras, fits)
+        fits.learn(units)
         heading_text = _heading_text(text, heading) if heading else None
         chunks.extend(_pack(units, pages, heading_text, settings, fits))
     return chunks
 
 
 class _Fitter:
-    """Answers "is text[start:end] within the limits?", counting word pieces only when needed."""
+    """Answers "is text[start:end] within the limits?", counting word pieces only when needed.
 
-    def __init__(self, text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> None:
+    Word pieces never cross whitespace, so a run of sentences has the sum of their counts: each unit is
+    counted once (in one batch), and only sums close to the limit are checked by tokenizing the span.
+    """
+
+    SURE = 4  # margin around the limit inside which a sum is checked exactly
+
+    def __init__(
+        self, text: str, settings: ChunkSettings, count_tokens: TokenCounter,
+        count_many: Callable[[list[str]], list[int]] | None,
+    ) -> None:  # fmt: skip
         self.text, self.settings, self.count_tokens = text, settings, count_tokens
+        self.count_many = count_many or (lambda texts: [count_tokens(t) for t in texts])
+        self.unit_tokens: dict[tuple[int, int], int] = {}
+
+    def learn(self, units: list[_Unit]) -> None:
+        spans = [(u.start, u.end) for u in units if (u.start, u.end) not in self.unit_tokens]
+        counts = self.count_many([self.text[s:e] for s, e in spans]) if spans else []
+        self.unit_tokens.update(zip(spans, counts, strict=True))
+
+    def group(self, units: Sequence[_Unit], max_chars: int | None = None) -> bool:
+        """Whether the span from the first unit to the last is within the limits."""
+        start, end = units[0].start, units[-1].end
+        limit = self.settings.max_tokens
+        if end - start > (max_chars or self.settings.max_chars):
+            return False
+        if end - start <= limit:
+            return True
+        estimate = sum(self.unit_tokens.get((u.start, u.end), limit) for u in units)
+        if estimate <= limit - self.SURE:
+            return True
+        if estimate > limit + self.SURE:
+            return False
+        return self(start, end, max_chars)
 
     def __call__(self, start: int, end: int, max_chars: int | None = None) -> bool:
         length = end - start
@@ -211,7 +247,7 @@ def _pack(
             and current[-1].end - current[0].start < settings.min_chars
             and not para_units[0].heading
             and pages[current[-1].para] == pages[para_units[0].para]
-            and fits(current[0].start, para_units[-1].end)
+            and fits.group(current + para_units)
         ):
             current.extend(para_units)
         else:
@@ -251,7 +287,7 @@ def _balanced(units: list[_Unit], fits: _Fitter, settings: ChunkSettings) -> lis
 def _greedy(units: list[_Unit], fits: _Fitter, max_chars: int) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     for unit in units:
-        if groups and fits(groups[-1][0].start, unit.end, max_chars):
+        if groups and fits.group([*groups[-1], unit], max_chars):
             groups[-1].append(unit)
         else:
             groups.append([unit])

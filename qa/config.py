@@ -38,7 +38,7 @@ class Settings:
     backend: str = "torch"
     mode: str = "hybrid"
     k: int = 3
-    batch_size: int = 32
+    batch_size: int = 16
     threshold: float | None = None
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     lock_timeout: float = 0.0
@@ -59,7 +59,7 @@ class Settings:
             backend=_env("BACKEND", "torch"),
             mode=_env("MODE", "hybrid"),
             k=int(_env("K", "3")),
-            batch_size=int(_env("BATCH_SIZE", "32")),
+            batch_size=int(_env("BATCH_SIZE", "16")),
             threshold=float(threshold) if threshold else None,
             chunking=chunking,
             lock_timeout=float(_env("LOCK_TIMEOUT", "0")),

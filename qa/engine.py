@@ -44,6 +44,7 @@ class Engine:
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.from_env()
+        self._own_embedder = embedder is None
         self.embedder = embedder or Embedder(
             self.settings.model, batch_size=self.settings.batch_size, backend=self.settings.backend
         )
@@ -66,7 +67,15 @@ class Engine:
         return self._snapshot is not None or self.store.exists()
 
     def _check_model(self, snapshot: Snapshot) -> None:
-        made = (snapshot.model.get("name"), snapshot.model.get("backend", "torch"))
+        backend = snapshot.model.get("backend", "torch")
+        if (
+            self._own_embedder
+            and backend != self.embedder.backend_name
+            and snapshot.model.get("name") == self.embedder.name
+        ):
+            # Questions must be embedded the way the passages were: follow the index's backend.
+            self.embedder = Embedder(self.settings.model, batch_size=self.settings.batch_size, backend=backend)
+        made = (snapshot.model.get("name"), backend)
         if made != (self.embedder.name, self.embedder.backend_name):
             raise IndexDamagedError(
                 f"the index in {self.store.root} was made with the model {made[0]} ({made[1]}), "
@@ -79,6 +88,8 @@ class Engine:
             paths = sorted({d["path"] for d in self.store.read_config().get("documents", [])})
         except Exception:  # the config itself may be what is damaged
             paths = []
+        if len(paths) > 5:  # name the folders, not every file
+            paths = sorted({os.path.dirname(p) for p in paths})
         shown = " ".join(_quote(p) for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
         return f"python -m qa index --rebuild --index-dir {_quote(str(self.store.root))} {shown or 'PATH...'}"
 
@@ -173,7 +184,7 @@ class Engine:
         t0 = time.perf_counter()
         query = self.embedder.embed_queries([cleaned])[0]
         t1 = time.perf_counter()
-        ranked = rank(snapshot, cleaned, query, k, params)
+        ranked = rank(snapshot, cleaned, query, k, params, stages=timings)
         t2 = time.perf_counter()
         hits = tuple(
             Hit(
@@ -187,7 +198,7 @@ class Engine:
             for i, r in enumerate(ranked)
         )
         t3 = time.perf_counter()
-        timings.update(embed=t1 - t0, search=t2 - t1, passages=t3 - t2)
+        timings.update(embed=t1 - t0, passages=t3 - t2, total=t3 - t0)
         best = evidence(ranked)
         return Answer(question, answered=best >= params.threshold, hits=hits, evidence=best, timings=timings)
 

@@ -92,7 +92,9 @@ def _read_one(
         warnings = next((d.warnings for d in records.values() if d.sha256 == sha), ())
     else:
         document = load_document(path, data)
-        chunks = chunk_text(document.text, chunking, embedder.count_tokens, document.page_starts)
+        chunks = chunk_text(
+            document.text, chunking, embedder.count_tokens, document.page_starts, embedder.count_tokens_many
+        )
         fresh[sha] = _Fresh(document, chunks)
         warnings = document.warnings
     records[path] = DocRecord(

@@ -165,11 +165,25 @@ def tokenize(text: str) -> list[str]:
 class Lexical:
     """Term counts per passage (rows) and the BM25 weights derived from them."""
 
-    def __init__(self, counts: sparse.csr_matrix, vocab: list[str]) -> None:
-        self.counts = counts.tocsr()
+    def __init__(self, counts: sparse.csr_matrix, vocab: list[str], source: Path | None = None) -> None:
         self.vocab = vocab
         self.term_ids = {term: i for i, term in enumerate(vocab)}
-        self.weights = _bm25_weights(self.counts)
+        self.weights = _bm25_weights(counts.tocsr())
+        # Counts loaded from disk are only needed again to update the index: read them back then.
+        self._counts = None if source is not None else counts.tocsr()
+        self._source = source
+
+    @property
+    def counts(self) -> sparse.csr_matrix:
+        if self._counts is None:
+            assert self._source is not None
+            return sparse.load_npz(self._source / "lexical_counts.npz").tocsr()
+        return self._counts
+
+    @property
+    def size(self) -> int:
+        """Number of passages."""
+        return int(self.weights.shape[1])
 
     @classmethod
     def build(cls, texts: list[str], base: Lexical | None = None, keep: np.ndarray | None = None) -> Lexical:
@@ -197,7 +211,7 @@ class Lexical:
         """BM25 score of every passage for the question (zeros where no term matches)."""
         ids = sorted({self.term_ids[t] for t in tokenize(question) if t in self.term_ids})
         if not ids:
-            return np.zeros(self.counts.shape[0], dtype=np.float32)
+            return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.weights[ids].sum(axis=0)).ravel()
 
     def save(self, folder: Path) -> list[Path]:
@@ -211,7 +225,7 @@ class Lexical:
     def load(cls, folder: Path) -> Lexical:
         counts = sparse.load_npz(folder / "lexical_counts.npz")
         text = (folder / "lexical_vocab.txt").read_text(encoding="utf-8")
-        return cls(counts, text.split("\n") if text else [])
+        return cls(counts, text.split("\n") if text else [], source=folder)
 
 
 def _bm25_weights(counts: sparse.csr_matrix) -> sparse.csr_matrix:

@@ -160,7 +160,7 @@ class Store:
             contents = tuple(Content(**{**c, "page_starts": tuple(c["page_starts"])}) for c in config["contents"])
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexDamagedError(f"the index in {self.root} is damaged ({type(exc).__name__}: {exc})") from exc
-        if not (len(passages) == embeddings.shape[0] == lexical.counts.shape[0] == dense.size):
+        if not (len(passages) == embeddings.shape[0] == lexical.size == dense.size):
             raise IndexDamagedError(f"the index in {self.root} is damaged (its parts disagree in size)")
         known = {"format_version", "generation", "model", "chunking", "index_type", "passages", "documents"}
         known |= {"contents", "headings", "files"}

@@ -110,3 +110,11 @@ def test_sentences() -> None:
     found = [text[s.start : s.end] for s in split_sentences(text)]
     assert found[0].startswith("Dr. Smith") and found[-1] == "Yes."
     assert "He said \u201cno.\u201d" in found and "Why?" in found
+
+
+@pytest.mark.parametrize("text", [ARTICLE, *ODD_TEXTS], ids=range(len(ODD_TEXTS) + 1))
+def test_batch_counting_cuts_the_same_passages(text: str, embedder: Embedder) -> None:
+    for cs in SETTINGS:
+        one_by_one = chunk_text(text, cs, embedder.count_tokens)
+        batched = chunk_text(text, cs, embedder.count_tokens, count_many=embedder.count_tokens_many)
+        assert batched == one_by_one

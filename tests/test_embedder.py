@@ -23,6 +23,12 @@ def test_torch_backend_matches_sentence_transformers_encode(embedder: Embedder) 
     assert embedder.dimension == 384 and embedder.max_tokens == 254
 
 
+def test_questions_embedded_with_onnx_equal_torch(embedder: Embedder) -> None:
+    questions = ["When does the budget take effect?", "glaciers", "x" * 3000]
+    reference = embedder.backend.model.encode(questions, normalize_embeddings=True)
+    assert np.abs(embedder.embed_queries(questions) - reference).max() < 1e-4
+
+
 def test_sentence_vectors_come_from_the_same_pass(embedder: Embedder) -> None:
     spans = (Span(0, 48), Span(49, 75))
     _, sentences = embedder.embed_passages([TEXTS[0]], [spans])
