@@ -160,8 +160,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
         for mode in modes:
             baseline = mode == BASELINE
             index_dir = main_dir.with_name(main_dir.name + "-" + BASELINE) if baseline else main_dir
-            chunking = BASELINE_CHUNKING if baseline else settings_from(args).chunking
-            engine = Engine(settings_from(args, index_dir=index_dir, chunking=chunking))
+            extra = {"chunking": BASELINE_CHUNKING, "backend": "torch"} if baseline else {}
+            engine = Engine(settings_from(args, index_dir=index_dir, **extra))
             if not engine.has_index():
                 report = engine.add([set_dir / "docs"], progress=progress_bar())
                 print(report.summary(), file=sys.stderr)
