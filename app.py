@@ -149,7 +149,10 @@ def build(engine: Engine) -> gr.Blocks:
                 None, js=SHOW_LATEST_QUESTION
             )
         clear.click(lambda: [], None, chat, api_visibility="private")
-        files.upload(app.upload, files, [status, table, chosen], api_visibility="private", concurrency_limit=1)
+        files.upload(
+            app.upload, files, [status, table, chosen], api_name="upload", api_visibility="undocumented",
+            concurrency_limit=1,
+        )  # fmt: skip
         remove.click(app.remove, chosen, [status, table, chosen], api_visibility="private", concurrency_limit=1)
         demo.load(app.documents, None, [table, chosen], api_visibility="private")
         gr.api(app.search, api_name="search", concurrency_limit=8)
@@ -161,6 +164,16 @@ def theme() -> gr.themes.Base:
     system = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     return gr.themes.Default(primary_hue="indigo", neutral_hue="slate", font=system, font_mono=mono)
+
+
+def exposure_warning(host: str, password: str | None) -> str | None:
+    """A warning when the app is reachable from other machines without a password."""
+    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.") or password:
+        return None
+    return (
+        f"warning: serving on {host} without a password: anyone who can reach this machine can read and change "
+        "the documents. Set VERBATIM_PASSWORD (and optionally VERBATIM_USER) to require a login."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,12 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     password = os.environ.get("VERBATIM_PASSWORD")
-    if args.host not in ("127.0.0.1", "localhost", "::1") and not password:
-        print(
-            f"warning: serving on {args.host} without a password: anyone who can reach this machine can read "
-            "the documents. Set VERBATIM_PASSWORD to require one.",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(args.host, password)
+    if warning:
+        print(warning, file=sys.stderr)
     auth = (os.environ.get("VERBATIM_USER", "verbatim"), password) if password else None
     demo = build(engine)
     demo.launch(

@@ -1,0 +1,120 @@
+"""Load test: concurrent gradio_client users asking questions while a document is uploaded.
+
+    .venv/bin/python benchmarks/load_test.py [--clients 16] [--questions 25]
+
+Starts the real app on loopback with the bundled article, runs the clients, checks every answer (each
+passage an exact slice of its source) and prints the figures as Markdown. Traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = [
+    "Who wrote the audit on grooming gangs?", "Were residential care homes targeted?",
+    "What role did weak taxi licensing play?", "How long did victims wait for their cases to progress?",
+    "Is the data on perpetrators collated properly today?", "What did one local authority find?",
+    "How did the system respond to the ethnicity question?", "What is the speed of light?",
+    "Was the 2020 Home Office report widely cited?", "Are some areas unwilling to reopen the issue?",
+]  # fmt: skip
+UPLOADED = "The lighthouse on the northern cape was automated in 1994 and its keeper retired to the village.\n"
+
+
+def run_load(clients: int, questions: int, workdir: Path) -> dict[str, Any]:
+    from gradio_client import Client, handle_file
+
+    from tests.app_server import running_app
+
+    article = workdir / "article.txt"
+    article.write_text((ROOT / "samples" / "article.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    upload = workdir / "lighthouse.txt"
+    upload.write_text(UPLOADED, encoding="utf-8")
+    latencies: list[float] = []
+    failures: list[str] = []
+    checked = [0]
+    lock = threading.Lock()
+    with running_app(workdir / "index", str(article)) as url:
+
+        def user(number: int) -> None:
+            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+            for i in range(questions):
+                question = QUESTIONS[(number + i) % len(QUESTIONS)]
+                started = time.perf_counter()
+                try:
+                    answer = client.predict(question, 3, api_name="/search")
+                    problems = [p for p in answer["passages"] if not _verbatim(p)]
+                except Exception as exc:  # every failure is counted and reported, never hidden
+                    with lock:
+                        failures.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    checked[0] += len(answer["passages"])
+                    failures.extend(f"not verbatim: {p['source']}" for p in problems)
+
+        def uploader() -> str:
+            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+            time.sleep(1.0)  # while the questions are in flight
+            result = client.predict([handle_file(str(upload))], api_name="/upload")
+            return str(result[0])
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients + 1) as pool:
+            upload_job = pool.submit(uploader)
+            list(pool.map(user, range(clients)))
+            upload_status = upload_job.result()
+        wall = time.perf_counter() - started
+        after = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        found = after.predict("When was the lighthouse automated?", 1, api_name="/search")
+    ordered = sorted(latencies)
+    return {
+        "clients": clients,
+        "questions_each": questions,
+        "requests": clients * questions,
+        "answered": len(latencies),
+        "failures": failures,
+        "passages_checked": checked[0],
+        "p50_ms": 1000 * statistics.median(ordered) if ordered else None,
+        "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))] if ordered else None,
+        "wall_s": wall,
+        "throughput": len(latencies) / wall,
+        "upload_status": upload_status,
+        "uploaded_found": bool(found["passages"]) and "lighthouse" in found["passages"][0]["source"],
+    }
+
+
+def _verbatim(passage: dict[str, Any]) -> bool:
+    with open(passage["source"], encoding="utf-8", newline="") as handle:
+        return handle.read()[passage["start"] : passage["end"]] == passage["text"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--questions", type=int, default=25)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="verbatim-load-") as tmp:
+        r = run_load(args.clients, args.questions, Path(tmp))
+    print("| clients × questions | answered | failed | passages checked verbatim | p50 ms | p95 ms | questions/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| {r['clients']} × {r['questions_each']} | {r['answered']} | {len(r['failures'])} "
+          f"| {r['passages_checked']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['throughput']:.1f} |")  # fmt: skip
+    print(f"\nUpload during the run: {r['upload_status']!r}; the uploaded document answers afterwards: "
+          f"{r['uploaded_found']}.")  # fmt: skip
+    for failure in r["failures"][:10]:
+        print("failure:", failure)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The app's boundaries: loopback by default, a password when asked, and only its own files served."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from app import exposure_warning
+from tests.app_server import running_app
+from tests.conftest import ARTICLE
+
+
+def test_exposure_warning() -> None:
+    assert exposure_warning("127.0.0.1", None) is None
+    assert exposure_warning("localhost", None) is None
+    assert "without a password" in (exposure_warning("0.0.0.0", None) or "")
+    assert exposure_warning("0.0.0.0", "s3cret") is None
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_password_and_file_serving(tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    doc = tmp_path / "article.txt"
+    shutil.copy(ARTICLE, doc)
+    env = {"VERBATIM_PASSWORD": "correct horse", "VERBATIM_USER": "reader"}
+    with running_app(tmp_path / "index", str(doc), env=env) as url:
+        assert status_of(f"{url}config") == 401, "nothing is served before the login"
+        assert status_of(f"{url}gradio_api/info") == 401
+        client = Client(url, auth=("reader", "correct horse"), verbose=False, analytics_enabled=False,
+                        download_files=False)  # fmt: skip
+        assert client.predict("care homes", 1, api_name="/search")["passages"]
+    with running_app(tmp_path / "index2", str(doc)) as url:
+        text = next((tmp_path / "index2" / "texts").glob("*.txt"))
+        for path in ["/etc/passwd", str(text), str(doc), str(Path(__file__).resolve())]:
+            assert status_of(f"{url}gradio_api/file={path}") in (403, 404), path
