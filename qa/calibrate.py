@@ -2,7 +2,7 @@
 
 Answerable questions come from evaluation sets; unanswerable ones are their ``gold: []`` questions plus a file
 of off-topic questions, asked against every set's documents. The threshold is the highest evidence level at
-which at least ``--answered`` of the answerable questions are still answered.
+which every set still answers at least ``--answered`` of its answerable questions.
 """
 
 from __future__ import annotations
@@ -28,11 +28,14 @@ def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true")
 
 
-def choose_threshold(answerable: np.ndarray, unanswerable: np.ndarray, keep: float) -> float:
-    """The highest threshold that still answers ``keep`` of the answerable questions."""
-    ordered = np.sort(answerable)
-    index = int(np.floor((1 - keep) * len(ordered)))
-    return float(ordered[min(index, len(ordered) - 1)]) if len(ordered) else 0.0
+def choose_threshold(answerable_by_set: list[np.ndarray], keep: float) -> float:
+    """The highest threshold at which every set answers at least ``keep`` of its answerable questions."""
+    levels = []
+    for evidence in answerable_by_set:
+        if len(evidence):
+            ordered = np.sort(evidence)
+            levels.append(float(ordered[int(np.floor((1 - keep) * len(ordered)))]))
+    return min(levels, default=0.0)
 
 
 def run_calibrate_command(args: argparse.Namespace) -> int:
@@ -57,7 +60,7 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
             unanswerable += no
             per_set[set_dir.name] = (np.array(yes), np.array(no))
     yes_all, no_all = np.array(answerable), np.array(unanswerable)
-    threshold = choose_threshold(yes_all, no_all, args.answered)
+    threshold = choose_threshold([yes for yes, _ in per_set.values()], args.answered)
     rows = {
         name: {
             "answered_rate": round(float((yes >= threshold).mean()), 4) if len(yes) else None,

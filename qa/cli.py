@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--index-dir", help="index folder (default: index/ or $VERBATIM_INDEX_DIR)")
         cmd.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
-        cmd.add_argument("--backend", choices=BACKENDS, help="how the model runs (default torch)")
+        cmd.add_argument("--backend", choices=BACKENDS, help="how the model runs (default onnx-int8)")
         cmd.set_defaults(run=run)
         return cmd
 

@@ -35,7 +35,7 @@ class Settings:
 
     index_dir: Path = DEFAULT_INDEX_DIR
     model: str = "minilm"
-    backend: str = "torch"
+    backend: str = "onnx-int8"
     mode: str = "hybrid"
     k: int = 3
     batch_size: int = 16
@@ -56,7 +56,7 @@ class Settings:
         settings = cls(
             index_dir=Path(_env("INDEX_DIR", str(DEFAULT_INDEX_DIR))),
             model=_env("MODEL", "minilm"),
-            backend=_env("BACKEND", "torch"),
+            backend=_env("BACKEND", "onnx-int8"),
             mode=_env("MODE", "hybrid"),
             k=int(_env("K", "3")),
             batch_size=int(_env("BATCH_SIZE", "16")),

@@ -47,7 +47,7 @@ def resolve_model(model: str) -> tuple[Path, str]:
 class Embedder:
     """Loads its model lazily, once; counts word pieces without loading it."""
 
-    def __init__(self, model: str = "minilm", batch_size: int = 16, backend: str = "torch") -> None:
+    def __init__(self, model: str = "minilm", batch_size: int = 16, backend: str = "onnx-int8") -> None:
         self.path, self.name = resolve_model(model)
         self.batch_size = batch_size
         self.backend_name = backend

@@ -10,9 +10,9 @@ import numpy as np
 from qa.fusion import blend, rrf
 from qa.store import Snapshot
 
-# Calibrated on data by `python -m qa calibrate` (see docs/EVALUATION.md): the lowest best-sentence
-# cosine at which the documents are taken to answer the question.
-DEFAULT_THRESHOLD = 0.35
+# Calibrated on data by `python -m qa calibrate` (see docs/EVALUATION.md): the lowest evidence (best
+# sentence or passage cosine) at which the documents are taken to answer the question.
+DEFAULT_THRESHOLD = 0.458
 
 
 @dataclass(frozen=True)

@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-.venv/bin/python -m ruff check qa app.py tests scripts benchmarks 2>/dev/null || .venv/bin/python -m ruff check .
+.venv/bin/python -m ruff check .
 .venv/bin/python -m pytest "$@"

@@ -16,17 +16,23 @@ TEXTS = [
 ]
 
 
-def test_torch_backend_matches_sentence_transformers_encode(embedder: Embedder) -> None:
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return Embedder("minilm", backend="torch")
+
+
+def test_torch_backend_matches_sentence_transformers_encode(torch_embedder: Embedder) -> None:
+    embedder = torch_embedder
     vectors, _ = embedder.embed_passages(TEXTS, [()] * len(TEXTS))
     reference = embedder.backend.model.encode(TEXTS, normalize_embeddings=True)
     assert np.abs(vectors - reference).max() < 1e-5
     assert embedder.dimension == 384 and embedder.max_tokens == 254
 
 
-def test_questions_embedded_with_onnx_equal_torch(embedder: Embedder) -> None:
+def test_questions_embedded_with_onnx_equal_torch(torch_embedder: Embedder) -> None:
     questions = ["When does the budget take effect?", "glaciers", "x" * 3000]
-    reference = embedder.backend.model.encode(questions, normalize_embeddings=True)
-    assert np.abs(embedder.embed_queries(questions) - reference).max() < 1e-4
+    reference = torch_embedder.backend.model.encode(questions, normalize_embeddings=True)
+    assert np.abs(torch_embedder.embed_queries(questions) - reference).max() < 1e-4
 
 
 def test_sentence_vectors_come_from_the_same_pass(embedder: Embedder) -> None:
@@ -39,8 +45,8 @@ def test_sentence_vectors_come_from_the_same_pass(embedder: Embedder) -> None:
 
 
 @pytest.mark.parametrize(("backend", "least"), [("onnx", 0.9999), ("onnx-int8", 0.97)])
-def test_onnx_backends_agree_with_torch(embedder: Embedder, backend: str, least: float) -> None:
-    reference, _ = embedder.embed_passages(TEXTS, [()] * len(TEXTS))
+def test_onnx_backends_agree_with_torch(torch_embedder: Embedder, backend: str, least: float) -> None:
+    reference, _ = torch_embedder.embed_passages(TEXTS, [()] * len(TEXTS))
     other = Embedder("minilm", backend=backend)
     vectors, _ = other.embed_passages(TEXTS, [()] * len(TEXTS))
     cosines = (vectors * reference).sum(axis=1)
