@@ -1,7 +1,8 @@
 """The dense (FAISS) index: inner product over unit vectors, so scores are cosine similarities.
 
-The kind is chosen by collection size: exact search while it is fast enough, then an inverted file with
-8-bit scalar quantisation (a quarter of the memory, a small share of the vectors scanned per question).
+The kind is chosen by collection size (docs/BENCHMARKS.md has the figures): exact search while it takes
+under about a millisecond and a half, then an HNSW graph, and for the largest collections an inverted file
+with 8-bit scalar quantisation (a quarter of the memory; a sixteenth of the lists scanned per question).
 Candidates are re-scored exactly from the stored vectors afterwards, so approximation only affects which
 passages are considered, never their scores.
 """
@@ -14,12 +15,15 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-EXACT_UP_TO = 200_000  # below this, exact search answers in a few milliseconds on two cores
+EXACT_UP_TO = 20_000
+GRAPH_UP_TO = 300_000  # beyond this the graph's full-precision vectors cost too much memory
 KINDS = ("flat", "hnsw", "ivf-sq8")
 
 
 def choose_kind(n: int) -> str:
-    return "flat" if n <= EXACT_UP_TO else "ivf-sq8"
+    if n <= EXACT_UP_TO:
+        return "flat"
+    return "hnsw" if n <= GRAPH_UP_TO else "ivf-sq8"
 
 
 class DenseIndex:
@@ -42,11 +46,11 @@ class DenseIndex:
             index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = 80
         elif kind == "ivf-sq8":
-            lists = max(1, min(int(4 * math.sqrt(n)), n // 39))
+            lists = max(1, min(int(2 * math.sqrt(n)), n // 39))
             quantizer = faiss.IndexFlatIP(dim)
             index = faiss.IndexIVFScalarQuantizer(quantizer, dim, lists, faiss.ScalarQuantizer.QT_8bit,
                                                   faiss.METRIC_INNER_PRODUCT)  # fmt: skip
-            sample = vectors[np.random.default_rng(seed).choice(n, size=min(n, lists * 50), replace=False)]
+            sample = vectors[np.random.default_rng(seed).choice(n, size=min(n, lists * 40), replace=False)]
             index.train(sample)
         else:
             raise ValueError(f"unknown index kind {kind!r}")
@@ -60,7 +64,7 @@ class DenseIndex:
             faiss.downcast_index(self.index).hnsw.efSearch = effort or 128
         elif self.kind == "ivf-sq8":
             ivf = faiss.extract_index_ivf(self.index)
-            ivf.nprobe = effort or max(16, ivf.nlist // 48)
+            ivf.nprobe = effort or max(16, ivf.nlist // 16)
 
     @property
     def size(self) -> int:

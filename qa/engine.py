@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import os
 import threading
@@ -15,7 +14,7 @@ from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, build_snapshot
 from qa.search import SearchParams, evidence, rank
-from qa.store import Content, Snapshot, Store
+from qa.store import Snapshot, Store
 from qa.types import Answer, Hit, IndexReport, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -206,7 +205,7 @@ class Engine:
         """Passage ``row`` of the index, its text sliced from its stored source text."""
         snapshot = snapshot or self.snapshot
         table = snapshot.passages
-        content = _content_of(snapshot, row)
+        content = snapshot.contents[int(table.content[row])]
         start, end = int(table.start[row]), int(table.end[row])
         heading = int(table.heading[row])
         page = int(table.page[row])
@@ -235,11 +234,6 @@ class Engine:
         before = max(0, passage.start - chars)
         after = min(len(text), passage.end + chars)
         return text[before : passage.start], text[passage.start : passage.end], text[passage.end : after]
-
-
-def _content_of(snapshot: Snapshot, row: int) -> Content:
-    firsts = [c.first_row for c in snapshot.contents]
-    return snapshot.contents[bisect.bisect_right(firsts, row) - 1]
 
 
 def _quote(text: str) -> str:

@@ -110,12 +110,14 @@ def _best_sentences(
     if sentence_rows.size == 0:
         return best, best_score
     cosines = np.asarray(snapshot.sentence_vectors[sentence_rows], dtype=np.float32) @ query
-    low = 0
-    for i, count in enumerate(counts.tolist()):
-        if count:
-            j = int(np.argmax(cosines[low : low + count]))
-            best[i], best_score[i] = j, cosines[low + j]
-            low += count
+    has = counts > 0
+    starts = (np.cumsum(counts) - counts)[has]  # each non-empty passage's first sentence in ``cosines``
+    maxima = np.maximum.reduceat(cosines, starts)
+    row_max = np.full(rows.size, np.inf, dtype=np.float32)
+    row_max[has] = maxima
+    positions = np.where(cosines >= np.repeat(row_max, counts), np.arange(cosines.size), cosines.size)
+    best[has] = np.minimum.reduceat(positions, starts) - starts
+    best_score[has] = maxima
     return best, best_score
 
 

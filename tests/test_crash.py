@@ -45,9 +45,9 @@ def test_kill_9_during_indexing_keeps_the_previous_index(tmp_path: Path, embedde
     index_dir = tmp_path / "index"
     Engine(Settings.from_env(index_dir=index_dir), embedder=embedder).add([docs])
     before = {"first.txt"}
-    for i in range(12):  # enough new text to keep the embedder busy for a few seconds
+    for i in range(8):  # enough new text to keep the embedder busy for a few seconds
         (docs / f"copy {i}.txt").write_text(f"Copy number {i}.\n" + article, encoding="utf-8")
-    after = before | {f"copy {i}.txt" for i in range(12)}
+    after = before | {f"copy {i}.txt" for i in range(8)}
 
     started = time.monotonic()
     full = index_command(index_dir.with_name("timing"), docs)
