@@ -33,8 +33,8 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
     }
 
 
-def citation(hit: Hit) -> str:
-    """``article.txt, p. 3, line 12, "Heading"``: where the passage stands in its source."""
+def citation_parts(hit: Hit) -> list[str]:
+    """Where the passage stands in its source: document name, page (PDF), line, the heading above it."""
     p = hit.passage
     parts = [os.path.basename(p.source)]
     if p.page is not None:
@@ -42,7 +42,12 @@ def citation(hit: Hit) -> str:
     parts.append(f"line {p.line}")
     if p.heading:
         parts.append(f"under \u201c{p.heading}\u201d")
-    return ", ".join(parts)
+    return parts
+
+
+def citation(hit: Hit) -> str:
+    """``article.txt, p. 3, line 12, under "Heading"``."""
+    return ", ".join(citation_parts(hit))
 
 
 NOT_ANSWERED = "The documents do not seem to answer this question."

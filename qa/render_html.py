@@ -6,10 +6,9 @@ as ``<br>``, so that each passage is one line of HTML that a Markdown renderer p
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
-from qa.render import NOT_ANSWERED
+from qa.render import NOT_ANSWERED, citation_parts
 from qa.types import Answer, Hit, Passage
 
 Context = Callable[[Passage], tuple[str, str, str]]
@@ -36,14 +35,9 @@ def relevance(hit: Hit, threshold: float) -> tuple[str, str]:
 
 
 def citation_html(hit: Hit) -> str:
-    p = hit.passage
-    parts = [f'<span class="vb-doc">{escape_text(os.path.basename(p.source))}</span>']
-    if p.page is not None:
-        parts.append(f"page {p.page}")
-    parts.append(f"line {p.line}")
-    if p.heading:
-        parts.append(f'<span class="vb-heading">\u201c{escape_text(p.heading)}\u201d</span>')
-    return " \u00b7 ".join(parts)
+    """The citation of ``render.citation``, the document's name set off."""
+    name, *rest = citation_parts(hit)
+    return " \u00b7 ".join([f'<span class="vb-doc">{escape_text(name)}</span>', *map(escape_text, rest)])
 
 
 def passage_html(hit: Hit) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -10,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 from qa.loaders import FORMATS, SUPPORTED
+from qa.store import file_sha256
 from qa.types import Problem
 
 MAX_UPLOAD_MB = float(os.environ.get("VERBATIM_MAX_UPLOAD_MB", "25"))
@@ -64,21 +64,13 @@ def store_uploads(
 
 def _place(temp: str, folder: Path, name: str) -> Path:
     """Where the upload goes: its own name, or a numbered one if another file already has it."""
-    digest = _sha256(temp)
+    digest = file_sha256(Path(temp))
     stem, ext = os.path.splitext(name)
     for n in range(1, 1000):
         target = folder / (name if n == 1 else f"{stem} ({n}){ext}")
         if not target.exists():
             shutil.copyfile(temp, target)
             return target
-        if _sha256(str(target)) == digest:
+        if file_sha256(target) == digest:
             return target
     raise OSError(f"too many uploads named {name}")
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
