@@ -6,7 +6,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -124,90 +124,81 @@ def _assemble(
     progress: Progress | None,
     report: IndexReport,
 ) -> Snapshot:
-    holders: dict[str, list[str]] = {}
+    holders: dict[str, list[str]] = {}  # content hash -> the paths holding it; the first is cited
     for path in sorted(records):
         holders.setdefault(records[path].sha256, []).append(path)
-    changed = set(report.added) | set(report.updated)
-    documents = []
-    for paths in holders.values():
-        primary = paths[0]
-        for path in paths:
-            documents.append(_with_duplicate(records[path], None if path == primary else primary))
-            if path != primary and path in changed:
-                report.duplicates.append((path, primary))
+    documents = _documents(records, holders, report)
     headings: list[str] = list(old.headings) if old else []
     heading_ids = {h: i for i, h in enumerate(headings)}
     contents: list[Content] = []
     tables: list[PassageTable] = []
-    kept_rows: list[np.ndarray] = []
-    row = 0
-    for content in old.contents if old else ():
-        if content.sha256 not in holders or content.sha256 in fresh:
-            continue
-        rows = np.arange(content.first_row, content.first_row + content.passages, dtype=np.int64)
-        table = old.passages.take(rows) if old else PassageTable.empty()
-        tables.append(_with_content(table, len(contents)))
-        kept_rows.append(rows)
-        contents.append(_moved(content, holders[content.sha256][0], row))
-        row += content.passages
+    kept: list[np.ndarray] = []
+    for content in old.contents if old else ():  # unchanged texts keep their passages and vectors
+        if content.sha256 in holders and content.sha256 not in fresh:
+            rows = np.arange(content.first_row, content.first_row + content.passages, dtype=np.int64)
+            tables.append(replace(old.passages.take(rows), content=np.full(len(rows), len(contents))))  # type: ignore[union-attr]
+            kept.append(rows)
+            first_row = contents[-1].first_row + contents[-1].passages if contents else 0
+            contents.append(replace(content, source=holders[content.sha256][0], first_row=first_row))
     texts: list[str] = []
-    spans: list[tuple] = []
+    spans: list[tuple[Span, ...]] = []
     for sha, item in fresh.items():
-        if sha not in holders:
-            continue
-        store.write_text(sha, item.document.text)
-        table, chunk_texts, chunk_spans = _rows(item, len(contents), headings, heading_ids)
-        tables.append(table)
-        texts.extend(chunk_texts)
-        spans.extend(chunk_spans)
-        contents.append(_new_content(sha, holders[sha][0], item, row))
-        row += len(item.chunks)
-    keep = np.concatenate(kept_rows) if kept_rows else np.zeros(0, dtype=np.int64)
+        if sha in holders:
+            store.write_text(sha, item.document.text)
+            table, chunk_texts, chunk_spans = _rows(item, len(contents), headings, heading_ids)
+            tables.append(table)
+            texts.extend(chunk_texts)
+            spans.extend(chunk_spans)
+            first_row = contents[-1].first_row + contents[-1].passages if contents else 0
+            contents.append(_new_content(sha, holders[sha][0], item, first_row))
+    keep = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
     vectors, sentence_vectors = _embed(embedder, texts, spans, progress)
     report.passages_embedded = len(texts)
-    embeddings = np.concatenate(
-        [
-            _rows_of(old.embeddings, keep, embedder.dimension)
-            if old
-            else np.zeros((0, embedder.dimension), np.float32),
-            vectors,
-        ]
-    )
-    passages = PassageTable.concat(tables)
-    old_sentences = old.passages.sentence_index(keep) if old else np.zeros(0, dtype=np.int64)
+    dim = embedder.dimension
+    embeddings = np.concatenate([_rows_of(old and old.embeddings, keep, dim, np.float32), vectors])
+    old_sentences = old.passages.sentence_index(keep) if old else keep
     sentences = np.concatenate(
-        [
-            _rows_of(old.sentence_vectors, old_sentences, embedder.dimension)
-            if old
-            else np.zeros((0, embedder.dimension), np.float16),
-            sentence_vectors.astype(np.float16),
-        ]
+        [_rows_of(old and old.sentence_vectors, old_sentences, dim, np.float16), sentence_vectors.astype(np.float16)]
     )
-    lexical = Lexical.build(texts, base=old.lexical if old else None, keep=keep if old else None)
     return Snapshot(
         model={
             "name": embedder.name,
             "backend": embedder.backend_name,
-            "dimension": embedder.dimension,
+            "dimension": dim,
             "max_seq_length": embedder.max_seq_length,
         },
         chunking=chunking.as_dict(),
-        documents=tuple(documents),
+        documents=documents,
         contents=tuple(contents),
         headings=tuple(headings),
-        passages=passages,
+        passages=PassageTable.concat(tables),
         embeddings=embeddings,
         sentence_vectors=sentences,
-        lexical=lexical,
+        lexical=Lexical.build(texts, base=old.lexical if old else None, keep=keep if old else None),
         dense=DenseIndex.build(embeddings),
         generation=old.generation if old else 0,
     )
 
 
-def _rows_of(array: np.ndarray, rows: np.ndarray, dimension: int) -> np.ndarray:
-    if rows.size == 0:
-        return np.zeros((0, dimension), dtype=array.dtype)
-    return np.asarray(array[rows])
+def _documents(
+    records: dict[str, DocRecord], holders: dict[str, list[str]], report: IndexReport
+) -> tuple[DocRecord, ...]:
+    """Every record, a copy pointing at the file whose passages it shares; new copies are reported."""
+    changed = set(report.added) | set(report.updated)
+    documents = []
+    for paths in holders.values():
+        primary = paths[0]
+        for path in paths:
+            documents.append(replace(records[path], duplicate_of=None if path == primary else primary))
+            if path != primary and path in changed:
+                report.duplicates.append((path, primary))
+    return tuple(documents)
+
+
+def _rows_of(array: np.ndarray | None, rows: np.ndarray, dimension: int, dtype: type) -> np.ndarray:
+    if array is None or rows.size == 0:
+        return np.zeros((0, dimension), dtype=dtype)
+    return np.asarray(array[rows], dtype=dtype)
 
 
 def _embed(
@@ -268,24 +259,6 @@ def _rows(
         **columns,
     )
     return table, texts, spans
-
-
-def _with_content(table: PassageTable, content_id: int) -> PassageTable:
-    from dataclasses import replace
-
-    return replace(table, content=np.full(len(table), content_id, dtype=np.int64))
-
-
-def _with_duplicate(record: DocRecord, primary: str | None) -> DocRecord:
-    from dataclasses import replace
-
-    return replace(record, duplicate_of=primary)
-
-
-def _moved(content: Content, source: str, first_row: int) -> Content:
-    from dataclasses import replace
-
-    return replace(content, source=source, first_row=first_row)
 
 
 def _new_content(sha: str, source: str, item: _Fresh, first_row: int) -> Content:
