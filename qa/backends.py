@@ -126,22 +126,25 @@ def _model_hash(path: Path) -> str:
 
 
 def _export(path: Path, target: Path) -> None:
+    import inspect
+
     import torch
 
     transformer = TorchBackend(path).model[0].auto_model.eval()
+    accepted = inspect.signature(transformer.forward).parameters
+    names = [name for name in _INPUTS if name in accepted]  # MPNet, for one, has no token types
 
     class Hidden(torch.nn.Module):
         def __init__(self, model: Any) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.last_hidden_state
+        def forward(self, *inputs: Any) -> Any:
+            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
-    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in _INPUTS)
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "hidden")}
+    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "hidden")}
     tmp = target.with_suffix(f".tmp-{os.getpid()}.onnx")
-    torch.onnx.export(Hidden(transformer), example, str(tmp), input_names=list(_INPUTS), output_names=["hidden"],
+    torch.onnx.export(Hidden(transformer), example, str(tmp), input_names=names, output_names=["hidden"],
                       dynamic_axes=axes, opset_version=17, dynamo=False)  # fmt: skip
     os.replace(tmp, target)

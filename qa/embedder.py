@@ -116,6 +116,11 @@ class Embedder:
                 raise
             return self.backend
 
+    @cached_property
+    def pad_id(self) -> int:
+        found = (self.tokenizer.token_to_id(token) for token in ("[PAD]", "<pad>"))
+        return next((i for i in found if i is not None), 0)
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
@@ -155,7 +160,7 @@ class Embedder:
 
         def work(worker: int) -> None:
             for batch in batches[worker :: len(backends)]:
-                ids, mask, types = _padded([encodings[i] for i in batch])
+                ids, mask, types = _padded([encodings[i] for i in batch], self.pad_id)
                 tokens, pooled = backends[worker](ids, mask, types)
                 out[batch] = pooled
                 if sentences is not None:
@@ -175,9 +180,9 @@ class Embedder:
         return out, sentence_out
 
 
-def _padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _padded(encodings: list[Any], pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    ids = np.full((len(encodings), width), pad_id, dtype=np.int64)
     mask = np.zeros_like(ids)
     types = np.zeros_like(ids)
     for row, e in enumerate(encodings):
