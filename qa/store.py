@@ -33,8 +33,10 @@ from qa.dense import DenseIndex
 from qa.errors import IndexBusyError, IndexDamagedError, IndexMissingError
 from qa.lexical import Lexical
 from qa.passages import PassageTable
+from qa.rowfile import RowFile
 
 FORMAT_VERSION = 1
+IN_MEMORY_UP_TO = 300_000  # passages; beyond, vectors are read from disk per question (docs/BENCHMARKS.md)
 _COMPONENTS = ("passages.npz", "embeddings.npy", "sentence_vectors.npy", "dense.faiss")
 
 
@@ -152,8 +154,8 @@ class Store:
             self._verify(folder, config.get("files", {}))
         try:
             passages = PassageTable.load(folder / "passages.npz")
-            embeddings = np.load(folder / "embeddings.npy", mmap_mode="r")
-            sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
+            embeddings = _matrix(folder / "embeddings.npy", len(passages))
+            sentence_vectors = _matrix(folder / "sentence_vectors.npy", len(passages))
             lexical = Lexical.load(folder)
             dense = DenseIndex.load(folder / "dense.faiss", config.get("index_type", "flat"))
             documents = tuple(DocRecord(**{**d, "warnings": tuple(d.get("warnings", ()))}) for d in config["documents"])
@@ -263,6 +265,11 @@ class Store:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _matrix(path: Path, passages: int) -> np.ndarray | RowFile:
+    """Vectors in memory for collections up to ``IN_MEMORY_UP_TO`` passages, read row by row beyond."""
+    return np.load(path) if passages <= IN_MEMORY_UP_TO else RowFile(path)
 
 
 @lru_cache(maxsize=64)

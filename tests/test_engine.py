@@ -206,3 +206,35 @@ def test_store_keeps_one_generation_and_only_live_texts(tmp_path: Path, make_eng
     assert len(list(store.root.glob("gen-*"))) == 1
     assert len(list(store.texts_dir.glob("*.txt"))) == 1
     assert os.path.exists(store.root / "CURRENT")
+
+
+def test_row_file_reads_the_rows_asked_for(tmp_path: Path) -> None:
+    import numpy as np
+
+    from qa.rowfile import RowFile
+
+    matrix = np.random.default_rng(0).normal(size=(500, 7)).astype(np.float16)
+    np.save(tmp_path / "m.npy", matrix)
+    rows = RowFile(tmp_path / "m.npy")
+    picks = np.array([3, 4, 5, 499, 0, 4, 250, 251])
+    assert rows.shape == (500, 7) and np.array_equal(rows[picks], matrix[picks])
+    assert rows[np.zeros(0, dtype=np.int64)].shape == (0, 7)
+    with pytest.raises(IndexError):
+        rows[np.array([500])]
+
+
+def test_large_collections_read_vectors_from_disk(
+    tmp_path: Path, make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa.rowfile import RowFile
+
+    shutil.copy(ARTICLE, tmp_path / "article.txt")
+    make_engine().add([tmp_path / "article.txt"])
+    monkeypatch.setattr("qa.store.IN_MEMORY_UP_TO", 10)
+    engine = make_engine()
+    assert isinstance(engine.snapshot.embeddings, RowFile)
+    answer = engine.ask("Were residential care homes targeted?", k=3)
+    assert "Residential care homes" in answer.hits[0].passage.text
+    assert_verbatim(engine, answer)
+    (tmp_path / "more.txt").write_text(CATS)
+    assert make_engine().add([tmp_path / "more.txt"]).passages_embedded == 1
