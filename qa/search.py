@@ -21,7 +21,7 @@ class SearchParams:
     fusion: str = "blend"
     alpha: float = 0.4  # weight of the dense evidence in the blend (tuned: docs/EVALUATION.md)
     sentence_weight: float = 0.7  # dense evidence = 0.3 * passage cosine + 0.7 * best sentence cosine
-    candidates: int = 100
+    candidates: int = 50  # from each of dense and BM25 (50 or 100: within half a point, docs/EVALUATION.md)
     threshold: float = DEFAULT_THRESHOLD
 
 
