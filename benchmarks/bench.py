@@ -66,7 +66,7 @@ def machine() -> list[str]:
     ]
 
 
-def indexing(docs: list[Path], out: list[str]) -> None:
+def indexing(docs: list[Path], out: list[str], rounds: int = 2) -> None:
     """Passages/s for the bare encode and for Verbatim's whole indexing, per backend; then re-indexing."""
     reference = Embedder("minilm", backend="torch")
     settings = Settings.from_env()
@@ -77,32 +77,41 @@ def indexing(docs: list[Path], out: list[str]) -> None:
     chars = sum(map(len, texts))
     model = reference.backend.model
     model.encode(texts[:64], batch_size=32)  # warm up
-    started = time.perf_counter()
-    model.encode(texts, batch_size=32, normalize_embeddings=True)
-    bare = time.perf_counter() - started
+    embedders = {backend: Embedder("minilm", backend=backend) for backend in BACKENDS}
+    for embedder in embedders.values():  # load (and on first use export) the models: not indexing time
+        embedder.embed_queries(["warm up"])
+        embedder.embed_passages(["warm up"], [()])
+    best: dict[str, float] = {}
+    reruns: list[tuple[float, float, int]] = []
+    for _ in range(rounds):  # alternate the pipelines and keep each one's best: the machine is noisy
+        started = time.perf_counter()
+        model.encode(texts, batch_size=32, normalize_embeddings=True)
+        best["bare"] = min(best.get("bare", float("inf")), time.perf_counter() - started)
+        for backend, embedder in embedders.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                engine = Engine(replace(settings, index_dir=Path(tmp), backend=backend), embedder=embedder)
+                started = time.perf_counter()
+                engine.add(docs)
+                full = time.perf_counter() - started
+                started = time.perf_counter()
+                again = engine.add(docs)
+                if backend == "onnx-int8":
+                    reruns.append((time.perf_counter() - started, full, again.passages_embedded))
+            best[backend] = min(best.get(backend, float("inf")), full)
+    bare = best["bare"]
     out += [
-        f"### Indexing: {len(docs)} SciFact abstracts, {len(texts)} passages, {chars / 1e6:.2f} M characters", "",
+        f"### Indexing: {len(docs)} SciFact abstracts, {len(texts)} passages, {chars / 1e6:.2f} M characters "
+        f"(best of {rounds} alternating runs)", "",
         "| pipeline | passages/s | characters/s | × bare fp32 encode |", "|---|---:|---:|---:|",
         f"| bare `SentenceTransformer.encode`, fp32, batch 32 | {len(texts) / bare:.1f} | {chars / bare:,.0f} | 1.00 |",
     ]  # fmt: skip
     for backend in BACKENDS:
-        embedder = Embedder("minilm", backend=backend)
-        embedder.embed_queries(["warm up"])  # loads (and on first use exports) the model: not indexing time
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = Engine(replace(settings, index_dir=Path(tmp), backend=backend), embedder=embedder)
-            started = time.perf_counter()
-            engine.add(docs)
-            full = time.perf_counter() - started
-            started = time.perf_counter()
-            again = engine.add(docs)
-            rerun = time.perf_counter() - started
+        full = best[backend]
         out.append(
             f"| Verbatim `index`, {backend} (read, chunk, embed, save) | {len(texts) / full:.1f} | "
             f"{chars / full:,.0f} | {bare / full:.2f} |"
         )
-        if backend == "onnx-int8":
-            reindex = (rerun, full, again.passages_embedded)
-    rerun, full, embedded = reindex
+    rerun, full, embedded = min(reruns)
     out += ["", f"Re-indexing the same {len(docs)} unchanged files (onnx-int8): {rerun:.2f} s against {full:.1f} s "
             f"for the full build = **{100 * rerun / full:.1f}%**, {embedded} passages embedded.", ""]  # fmt: skip
 
@@ -256,6 +265,7 @@ def startup(out: list[str], index_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=1500, help="SciFact abstracts for the indexing run")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating indexing runs; the best of each counts")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--quality-sets", default="article,tatqa_dev")
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
@@ -268,7 +278,7 @@ def main() -> None:
     out = ["# Benchmarks", "", "Produced by `.venv/bin/python benchmarks/bench.py " + " ".join(sys.argv[1:]) + "`", "",
            "## Machine", "", *machine(), ""]  # fmt: skip
     docs = sorted((EVAL / "scifact" / "docs").glob("*.txt"))
-    indexing(docs[: args.docs], out)
+    indexing(docs[: args.docs], out, args.rounds)
     quality(out, [s for s in args.quality_sets.split(",") if s])
     with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as tmp:
         base_dir = Path(tmp) / "scifact"
