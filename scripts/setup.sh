@@ -7,9 +7,17 @@ cd "$(dirname "$0")/.."
 dev=0
 [ "${1:-}" = "--dev" ] && dev=1
 python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-    echo "setup: creating .venv" >&2
-    "$python" -m venv .venv
+# .venv is a link to a virtual environment kept outside the work tree (one per checkout), so that searches of
+# the project's files never wander into third-party code.
+if [ ! -e .venv ]; then
+    home=${VERBATIM_VENV_HOME:-$HOME/.cache/verbatim/venvs}
+    target="$home/$(pwd -P | sha256sum | cut -c1-12)"
+    mkdir -p "$home"
+    if [ ! -x "$target/bin/python" ]; then
+        echo "setup: creating a virtual environment in $target" >&2
+        "$python" -m venv "$target"
+    fi
+    ln -s "$target" .venv
 fi
 files=requirements.txt
 [ "$dev" = 1 ] && files="requirements.txt requirements-dev.txt"
