@@ -112,14 +112,20 @@ def test_all_formats_end_to_end(tmp_path: Path, make_engine: Callable[..., Engin
     assert len(list((tmp_path / "index" / "texts").glob("*.txt"))) == 4
 
 
-def test_a_bad_file_does_not_stop_the_others_and_leaves_the_index(
-    tmp_path: Path, make_engine: Callable[..., Engine]
-) -> None:
+def indexed_cats(tmp_path: Path, make_engine: Callable[..., Engine]) -> tuple[Path, Engine]:
+    """A docs folder holding cats.txt, and an engine that has indexed it."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "cats.txt").write_text(CATS)
     engine = make_engine()
     engine.add([docs])
+    return docs, engine
+
+
+def test_a_bad_file_does_not_stop_the_others_and_leaves_the_index(
+    tmp_path: Path, make_engine: Callable[..., Engine]
+) -> None:
+    docs, engine = indexed_cats(tmp_path, make_engine)
     generation = engine.store.current()
     (docs / "empty.txt").write_text("")
     (docs / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
@@ -134,11 +140,7 @@ def test_a_bad_file_does_not_stop_the_others_and_leaves_the_index(
 def test_a_failed_save_keeps_the_previous_index(
     tmp_path: Path, make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "cats.txt").write_text(CATS)
-    engine = make_engine()
-    engine.add([docs])
+    docs, engine = indexed_cats(tmp_path, make_engine)
     (docs / "trains.txt").write_text(TRAINS)
 
     def crash(*args: object, **kwargs: object) -> None:
