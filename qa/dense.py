@@ -17,7 +17,6 @@ import numpy as np
 
 EXACT_UP_TO = 20_000
 GRAPH_UP_TO = 300_000  # beyond this the graph's full-precision vectors cost too much memory
-KINDS = ("flat", "hnsw", "ivf-sq8")
 
 
 def choose_kind(n: int) -> str:

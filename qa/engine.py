@@ -14,7 +14,7 @@ from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, build_snapshot
 from qa.search import SearchParams, evidence, rank
-from qa.store import Snapshot, Store
+from qa.store import Snapshot, Store, generation_name
 from qa.types import Answer, Hit, IndexReport, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -103,8 +103,6 @@ class Engine:
         paths = [os.fspath(p) for p in paths]
         with self._write_lock, self.store.lock(self.settings.lock_timeout):
             old = None if rebuild else self._load_for_update()
-            if old is not None:
-                self._check_model(old)
             snapshot, report = build_snapshot(self.store, self.embedder, self.settings.chunking, old, paths, progress)
             if snapshot is not None:
                 self._snapshot = self.store.save(snapshot)
@@ -130,11 +128,15 @@ class Engine:
         return report
 
     def _load_for_update(self) -> Snapshot | None:
-        if not self.store.exists():
+        """The index as it is on disk now: the one in memory unless another process has replaced it."""
+        current = self.store.current()
+        if current is None:
             return None
-        snapshot = self.store.load()
-        self._snapshot = snapshot
-        return snapshot
+        if self._snapshot is None or generation_name(self._snapshot.generation) != current:
+            snapshot = self.store.load()
+            self._check_model(snapshot)
+            self._snapshot = snapshot
+        return self._snapshot
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents, in path order."""

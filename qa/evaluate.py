@@ -155,13 +155,16 @@ def run_eval_command(args: argparse.Namespace) -> int:
         if mode not in (*MODES, BASELINE):
             raise VerbatimError(f"unknown mode {mode!r} (choose from {', '.join(MODES)}, {BASELINE})")
     rows = []
+    engines: dict[Path, Engine] = {}  # the modes share one index (and one loaded model)
     with tempfile.TemporaryDirectory(prefix="verbatim-eval-") as tmp:
         main_dir = Path(args.index_dir or Path(tmp) / "index")
         for mode in modes:
             baseline = mode == BASELINE
             index_dir = main_dir.with_name(main_dir.name + "-" + BASELINE) if baseline else main_dir
             extra = {"chunking": BASELINE_CHUNKING, "backend": "torch"} if baseline else {}
-            engine = Engine(settings_from(args, index_dir=index_dir, **extra))
+            if index_dir not in engines:
+                engines[index_dir] = Engine(settings_from(args, index_dir=index_dir, **extra))
+            engine = engines[index_dir]
             if not engine.has_index():
                 report = engine.add([set_dir / "docs"], progress=progress_bar())
                 print(report.summary(), file=sys.stderr)

@@ -40,9 +40,6 @@ class PassageTable:
             Span(int(s), int(e)) for s, e in zip(self.sentence_start[lo:hi], self.sentence_end[lo:hi], strict=True)
         )
 
-    def sentence_rows(self, row: int) -> range:
-        return range(int(self.sentence_ptr[row]), int(self.sentence_ptr[row + 1]))
-
     def take(self, rows: np.ndarray) -> PassageTable:
         """The given rows, in that order (sentences follow their passages)."""
         rows = np.asarray(rows, dtype=np.int64)

@@ -196,7 +196,7 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         generation = max([snapshot.generation, *self._generations()]) + 1
         snapshot = replace(snapshot, generation=generation)
-        name = f"gen-{generation:06d}"
+        name = generation_name(generation)
         tmp = self.root / f"{name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
@@ -265,6 +265,11 @@ class Store:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def generation_name(number: int) -> str:
+    """The folder of generation ``number`` inside the index folder."""
+    return f"gen-{number:06d}"
 
 
 def _matrix(path: Path, passages: int) -> np.ndarray | RowFile:
