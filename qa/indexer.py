@@ -92,6 +92,8 @@ def _read_one(
         warnings = next((d.warnings for d in records.values() if d.sha256 == sha), ())
     else:
         document = load_document(path, data)
+        # never a passage longer than the model reads, whatever the settings say
+        chunking = replace(chunking, max_tokens=min(chunking.max_tokens, embedder.max_tokens))
         chunks = chunk_text(
             document.text, chunking, embedder.count_tokens, document.page_starts, embedder.count_tokens_many
         )

@@ -22,6 +22,7 @@ FORMATS = {
     ".docx": "docx",
 }
 SUPPORTED = ", ".join(sorted(FORMATS))
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def kind_of(path: str | Path) -> str | None:
@@ -91,6 +92,17 @@ def read_bytes(path: str, max_bytes: int) -> bytes:
         raise DocumentError(path, f"cannot be read ({exc.strerror or exc})") from exc
 
 
+def content_mismatch(kind: str, head: bytes) -> str | None:
+    """Why a file's first bytes do not match the format its extension names, or None when they do."""
+    if kind == "pdf" and b"%PDF" not in head[:1024]:
+        return "is not a PDF (no %PDF header)"
+    if kind == "docx" and not head.startswith(b"PK\x03\x04"):
+        return "is not a DOCX file (not a zip archive)"
+    if kind in ("text", "markdown", "html") and b"\x00" in head[:65536] and not head.startswith(_UTF16_BOMS):
+        return "contains binary data (NUL bytes), not text"
+    return None
+
+
 def load_document(path: str, data: bytes) -> Document:
     """Parse ``data`` (the bytes of ``path``) by the format its extension names."""
     kind = kind_of(path)
@@ -98,6 +110,8 @@ def load_document(path: str, data: bytes) -> Document:
         raise DocumentError(path, f"unsupported file type (supported: {SUPPORTED})")
     if not data.strip():
         raise DocumentError(path, "is empty")
+    if (mismatch := content_mismatch(kind, data[:65536])) is not None:
+        raise DocumentError(path, mismatch)
     if kind in ("text", "markdown"):
         document = _load_text(path, data, kind)
     elif kind == "html":
@@ -120,8 +134,6 @@ def _load_text(path: str, data: bytes, kind: str) -> Document:
 
 
 def _load_html(path: str, data: bytes) -> Document:
-    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DocumentError(path, "contains binary data (NUL bytes), not HTML")
     from qa.html_text import html_to_text
 
     try:
@@ -132,8 +144,6 @@ def _load_html(path: str, data: bytes) -> Document:
 
 
 def _load_pdf(path: str, data: bytes) -> Document:
-    if b"%PDF" not in data[:1024]:
-        raise DocumentError(path, "is not a PDF (no %PDF header)")
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -160,8 +170,6 @@ def _load_pdf(path: str, data: bytes) -> Document:
 
 
 def _load_docx(path: str, data: bytes) -> Document:
-    if not data.startswith(b"PK\x03\x04"):
-        raise DocumentError(path, "is not a DOCX file (not a zip archive)")
     import zipfile
 
     import docx

@@ -8,7 +8,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from qa.loaders import FORMATS, SUPPORTED
+from qa.loaders import FORMATS, SUPPORTED, content_mismatch
 from qa.store import file_sha256
 from qa.types import Problem
 
@@ -27,16 +27,10 @@ def safe_name(name: str) -> str:
 
 
 def sniff(path: str | Path, kind: str) -> str | None:
-    """Why the content does not match the extension, or None when it does."""
+    """Why the content does not match the extension (the loaders' own check), or None when it does."""
     with open(path, "rb") as handle:
-        head = handle.read(4096)
-    if kind == "pdf" and b"%PDF" not in head[:1024]:
-        return "is named .pdf but is not a PDF"
-    if kind == "docx" and not head.startswith(b"PK\x03\x04"):
-        return "is named .docx but is not a Word document"
-    if kind in ("text", "markdown", "html") and b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "is binary data, not text"
-    return None
+        mismatch = content_mismatch(kind, handle.read(65536))
+    return None if mismatch is None else f"is named {Path(path).suffix.lower()} but {mismatch}"
 
 
 def store_uploads(
