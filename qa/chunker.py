@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from qa.config import ChunkSettings
 from qa.sentences import split_sentences
-from qa.types import Chunk, Span
+from qa.types import Block, Chunk, Span
 
 TokenCounter = Callable[[str], int]
 
@@ -31,6 +31,7 @@ class _Para:
     start: int
     end: int
     heading: bool = False
+    row: bool = False  # a table row: packed with the rows around it, never cut into sentences
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,24 @@ def chunk_text(
     count_tokens: TokenCounter,
     page_starts: Sequence[int] = (),
     count_many: Callable[[list[str]], list[int]] | None = None,
+    blocks: Sequence[Block] = (),
 ) -> list[Chunk]:
     """Passages of ``text`` as ``Chunk`` offsets; each is non-empty and within the limits.
 
     Paragraphs on different pages (``page_starts``: offsets where pages begin) are never merged.
+    ``blocks``, when a reader of page layout gives them, are the paragraphs and headings to follow
+    instead of those guessed from line breaks.
     """
     if settings.strategy == "fixed":
         return fixed_chunks(text, settings.max_chars)
     fits = _Fitter(text, settings, count_tokens, count_many)
     chunks: list[Chunk] = []
-    for heading, paras in _sections(text):
-        pages = [bisect.bisect_right(page_starts, p.start) for p in paras]
+    given = [_Para(b.start, b.end, b.kind == "heading", b.kind == "row") for b in blocks] if blocks else None
+    for heading, paras in _sections(text, given, page_starts, settings.min_chars):
         units = _units(text, heading, paras, fits)
+        pages: dict[int, int] = {}  # paragraph -> the page it starts on
+        for unit in units:
+            pages.setdefault(unit.para, bisect.bisect_right(page_starts, unit.start))
         fits.learn(units)
         heading_text = _heading_text(text, heading) if heading else None
         chunks.extend(_pack(units, pages, heading_text, settings, fits))
@@ -167,22 +174,37 @@ def _block_paragraphs(text: str, block: list[Span]) -> list[_Para]:
     return [_Para(s.start, s.end) for s in block]
 
 
-def _sections(text: str) -> list[tuple[_Para | None, list[_Para]]]:
-    """Paragraphs grouped under the heading that opens each section (None before the first)."""
-    paras = _paragraphs(text)
+def _sections(
+    text: str, given: list[_Para] | None, page_starts: Sequence[int], min_chars: int
+) -> list[tuple[_Para | None, list[_Para]]]:
+    """Paragraphs grouped under the heading that opens each section (None before the first).
+
+    With ``given`` paragraphs (from page layout), their heading marks are followed, except that a
+    section too short to make a passage (a run of headings, a heading over one short line) takes the
+    next section on the same page in, its heading as a paragraph.
+    """
+    paras = given if given is not None else _paragraphs(text)
     sections: list[tuple[_Para | None, list[_Para]]] = [(None, [])]
     for i, para in enumerate(paras):
         following = paras[i + 1] if i + 1 < len(paras) else None
         is_heading = para.heading or (
-            following is not None
+            given is None
+            and following is not None
             and not following.heading
             and _heading_like(text, Span(para.start, para.end))
             and not _heading_like(text, Span(following.start, following.end))
         )
-        if is_heading:
+        current_heading, current = sections[-1]
+        short = current_heading is not None and (current[-1].end if current else current_heading.end) - (
+            current_heading.start
+        ) < min_chars
+        same_page = bisect.bisect_right(page_starts, para.start) == bisect.bisect_right(
+            page_starts, current_heading.start if current_heading else para.start
+        )
+        if is_heading and not (given is not None and short and same_page):
             sections.append((para, []))
         else:
-            sections[-1][1].append(para)
+            current.append(_Para(para.start, para.end, row=para.row))
     return [(h, ps) for h, ps in sections if h is not None or ps]
 
 
@@ -195,9 +217,13 @@ def _units(text: str, heading: _Para | None, paras: list[_Para], fits: _Fitter) 
     if heading is not None:
         pieces = _split_long(text, heading.start, heading.end, fits)
         units = [_Unit(start, end, -1, heading=True) for start, end in pieces]
-    for index, para in enumerate(paras):
-        for sentence in split_sentences(text, para.start, para.end):
-            for start, end in _split_long(text, sentence.start, sentence.end, fits):
+    index = -1
+    for number, para in enumerate(paras):
+        if not (para.row and number and paras[number - 1].row):
+            index += 1  # consecutive table rows are one paragraph, a row a unit
+        pieces = [para] if para.row else split_sentences(text, para.start, para.end)
+        for piece in pieces:
+            for start, end in _split_long(text, piece.start, piece.end, fits):
                 units.append(_Unit(start, end, index))
     return units
 
@@ -232,7 +258,7 @@ def _split_long(text: str, start: int, end: int, fits: _Fitter) -> list[tuple[in
 
 def _pack(
     units: list[_Unit],
-    pages: list[int],
+    pages: dict[int, int],
     heading_text: str | None,
     settings: ChunkSettings,
     fits: _Fitter,

@@ -221,6 +221,7 @@ class Engine:
             page=page or None,
             heading=snapshot.headings[heading] if heading >= 0 else None,
             sentences=table.sentences(row),
+            ocr=page in content.ocr_pages,
         )
 
     def source_text(self, source: str) -> str:

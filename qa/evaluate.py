@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +28,21 @@ BASELINE_CHUNKING = ChunkSettings(max_chars=500, strategy="fixed")
 
 
 @dataclass(frozen=True)
+class Gold:
+    """Where an answer stands: a span of a plain-text source, or (match ``text``) the answer's own words."""
+
+    source: str  # absolute path
+    start: int = 0
+    end: int = 0
+    text: str = ""  # normalised by ``answer_key``
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     question: str
     match: str
-    gold: tuple[tuple[str, int, int], ...]  # (absolute source path, start, end)
+    gold: tuple[Gold, ...]
 
 
 @dataclass
@@ -76,19 +88,33 @@ def load_questions(set_dir: Path) -> list[Question]:
         for line in handle:
             if line.strip():
                 item = json.loads(line)
-                gold = tuple((os.path.abspath(set_dir / g["source"]), g["start"], g["end"]) for g in item["gold"])
+                gold = tuple(
+                    Gold(os.path.abspath(set_dir / g["source"]), g.get("start", 0), g.get("end", 0),
+                         answer_key(g.get("text", "")))
+                    for g in item["gold"]
+                )  # fmt: skip
                 questions.append(Question(str(item["id"]), item["question"], item["match"], gold))
     return questions
 
 
-def is_hit(question: Question, source: str, start: int, end: int) -> bool:
-    """Whether a returned passage is a hit for the question (README's ``contains``/``overlaps``)."""
-    for gold_source, gold_start, gold_end in question.gold:
-        if os.path.abspath(source) != gold_source:
+_IGNORED = re.compile(r"[\s\-\u00ad\u2010\u2011]+")
+
+
+def answer_key(text: str) -> str:
+    """Text as the ``text`` match compares it: NFKC, lower case, no whitespace, hyphens or soft hyphens."""
+    return _IGNORED.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def is_hit(question: Question, source: str, start: int, end: int, text: str = "") -> bool:
+    """Whether a returned passage is a hit for the question (README's ``contains``/``overlaps``/``text``)."""
+    for gold in question.gold:
+        if os.path.abspath(source) != gold.source:
             continue
-        if question.match == "contains" and start <= gold_start and gold_end <= end:
+        if question.match == "contains" and start <= gold.start and gold.end <= end:
             return True
-        if question.match == "overlaps" and start < gold_end and gold_start < end:
+        if question.match == "overlaps" and start < gold.end and gold.start < end:
+            return True
+        if question.match == "text" and gold.text and gold.text in answer_key(text):
             return True
     return False
 
@@ -105,7 +131,7 @@ def evaluate(engine: Any, questions: list[Question], mode: str) -> Result:
         for hit in answer.hits:
             p = hit.passage
             if p.source not in originals:
-                originals[p.source] = _original_text(p.source)
+                originals[p.source] = _original_text(engine, p.source)
             result.passages_returned += 1
             result.verbatim += originals[p.source][p.start : p.end] == p.text
         if not question.gold:
@@ -114,7 +140,8 @@ def evaluate(engine: Any, questions: list[Question], mode: str) -> Result:
             continue
         result.answerable += 1
         result.answered_when_answerable += answer.answered
-        ranks = [h.rank for h in answer.hits if is_hit(question, h.passage.source, h.passage.start, h.passage.end)]
+        ranks = [h.rank for h in answer.hits if is_hit(question, h.passage.source, h.passage.start, h.passage.end,
+                                                        h.passage.text)]  # fmt: skip
         if ranks:
             result.reciprocal_ranks += 1 / ranks[0]
             for k in KS:
@@ -122,8 +149,13 @@ def evaluate(engine: Any, questions: list[Question], mode: str) -> Result:
     return result
 
 
-def _original_text(path: str) -> str:
-    """The source file as the evaluation sets define it: read as UTF-8 (the offsets' coordinates)."""
+def _original_text(engine: Any, path: str) -> str:
+    """What a passage must be a slice of: a plain-text file as read with UTF-8 (the sets' coordinates);
+    for formats whose text is extracted (PDF, HTML, DOCX, images), the extracted text the index keeps."""
+    from qa.loaders import kind_of
+
+    if kind_of(path) not in ("text", "markdown"):
+        return engine.source_text(path)
     with open(path, encoding="utf-8", newline="") as handle:
         return handle.read()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import time
@@ -16,12 +17,13 @@ from qa.dense import DenseIndex
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError
 from qa.lexical import Lexical
-from qa.loaders import discover, kind_of, load_document, read_bytes
+from qa.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
 from qa.passages import PassageTable
 from qa.store import Content, DocRecord, Snapshot, Store
 from qa.types import Chunk, Document, IndexReport, Problem, Span
 
 Progress = Callable[[int, int], None]
+Reading = Callable[[str], PageProgress | None]  # a document's path -> what follows its pages, if anything
 MAX_FILE_BYTES = int(float(os.environ.get("VERBATIM_MAX_FILE_MB", "100")) * 1_000_000)
 
 
@@ -39,8 +41,12 @@ def build_snapshot(
     paths: list[str],
     progress: Progress | None,
     drop: set[str] | None = None,
+    reading: Reading | None = None,
 ) -> tuple[Snapshot | None, IndexReport]:
-    """The snapshot after indexing ``paths`` (None when nothing changed) and what happened."""
+    """The snapshot after indexing ``paths`` (None when nothing changed) and what happened.
+
+    ``progress`` follows the passages being embedded; ``reading`` the pages of each document being read.
+    """
     started = time.perf_counter()
     if old is not None and {**ChunkSettings().as_dict(), **old.chunking} != chunking.as_dict():
         raise IndexDamagedError(f"the index in {store.root} was built with other chunking settings ({old.chunking})")
@@ -56,7 +62,7 @@ def build_snapshot(
     fresh: dict[str, _Fresh] = {}
     for path in files:
         try:
-            _read_one(path, records, old_shas, fresh, embedder, chunking, report)
+            _read_one(path, records, old_shas, fresh, embedder, chunking, report, reading)
         except DocumentError as exc:
             report.problems.append(Problem(exc.path, exc.reason))
     _drop_deleted(paths, set(files), records, report)
@@ -78,30 +84,35 @@ def _read_one(
     embedder: Embedder,
     chunking: ChunkSettings,
     report: IndexReport,
+    reading: Reading | None,
 ) -> None:
     data = read_bytes(path, MAX_FILE_BYTES)
     sha = hashlib.sha256(data).hexdigest()
     prior = records.get(path)
-    if prior is not None and prior.sha256 == sha:
+    kind = kind_of(path) or "text"
+    current_reader = reader_version(kind)
+    if prior is not None and prior.sha256 == sha and prior.reader >= current_reader:
         report.unchanged.append(path)
         return
     warnings: tuple[str, ...] = ()
+    read_before = [d for d in records.values() if d.sha256 == sha and d.reader >= current_reader]
     if sha in fresh:
         warnings = fresh[sha].document.warnings
-    elif sha in old_shas:
-        warnings = next((d.warnings for d in records.values() if d.sha256 == sha), ())
+    elif sha in old_shas and read_before:
+        warnings = read_before[0].warnings
     else:
-        document = load_document(path, data)
+        document = load_document(path, data, reading(path) if reading else None)
         # never a passage longer than the model reads, whatever the settings say
         chunking = replace(chunking, max_tokens=min(chunking.max_tokens, embedder.max_tokens))
         chunks = chunk_text(
-            document.text, chunking, embedder.count_tokens, document.page_starts, embedder.count_tokens_many
-        )
+            document.text, chunking, embedder.count_tokens, document.page_starts, embedder.count_tokens_many,
+            document.blocks,
+        )  # fmt: skip
         fresh[sha] = _Fresh(document, chunks)
         warnings = document.warnings
     records[path] = DocRecord(
-        path=path, size=len(data), mtime=os.path.getmtime(path), sha256=sha, kind=kind_of(path) or "text",
-        warnings=warnings,
+        path=path, size=len(data), mtime=os.path.getmtime(path), sha256=sha, kind=kind, warnings=warnings,
+        reader=current_reader,
     )  # fmt: skip
     (report.updated if prior is not None else report.added).append(path)
 
@@ -218,6 +229,7 @@ def _rows(
     """Table rows, texts to embed and sentence spans (relative to each text) for a new document."""
     text = item.document.text
     page_starts = list(item.document.page_starts)
+    line_starts = item.document.line_starts
     n = len(item.chunks)
     columns = {name: np.zeros(n, dtype=np.int64) for name in ("start", "end", "line", "page", "heading")}
     sentence_counts = []
@@ -235,10 +247,14 @@ def _rows(
                 headings.append(chunk.heading)
             heading = heading_ids[chunk.heading]
         page = np.searchsorted(page_starts, chunk.start, side="right") if page_starts else 0
+        cited_line = line
+        if line_starts:  # the visual line on its page (page layout readers give where lines begin)
+            first_on_page = bisect.bisect_left(line_starts, page_starts[page - 1])
+            cited_line = bisect.bisect_right(line_starts, chunk.start) - first_on_page
         for name, value in (
             ("start", chunk.start),
             ("end", chunk.end),
-            ("line", line),
+            ("line", cited_line),
             ("page", page),
             ("heading", heading),
         ):
@@ -272,4 +288,5 @@ def _new_content(sha: str, source: str, item: _Fresh, first_row: int) -> Content
         passages=len(item.chunks),
         chars=len(item.document.text),
         page_starts=item.document.page_starts,
+        ocr_pages=item.document.ocr_pages,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from qa.decoding import NotText, decode_text
@@ -20,7 +20,16 @@ FORMATS = {
     ".htm": "html",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
+# A document read by an older version of its format's reader is read again on the next ``index`` run.
+READER_VERSIONS = {"pdf": 2}
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+PageProgress = Callable[[int, int], None]
 SUPPORTED = ", ".join(sorted(FORMATS))
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -98,13 +107,22 @@ def content_mismatch(kind: str, head: bytes) -> str | None:
         return "is not a PDF (no %PDF header)"
     if kind == "docx" and not head.startswith(b"PK\x03\x04"):
         return "is not a DOCX file (not a zip archive)"
+    if kind == "image" and not head.startswith(_IMAGE_MAGIC):
+        return "is not a PNG, JPEG or TIFF image"
     if kind in ("text", "markdown", "html") and b"\x00" in head[:65536] and not head.startswith(_UTF16_BOMS):
         return "contains binary data (NUL bytes), not text"
     return None
 
 
-def load_document(path: str, data: bytes) -> Document:
-    """Parse ``data`` (the bytes of ``path``) by the format its extension names."""
+def reader_version(kind: str) -> int:
+    return READER_VERSIONS.get(kind, 1)
+
+
+def load_document(path: str, data: bytes, progress: PageProgress | None = None) -> Document:
+    """Parse ``data`` (the bytes of ``path``) by the format its extension names.
+
+    ``progress(pages_done, pages)`` follows the pages of a PDF or image as they are read.
+    """
     kind = kind_of(path)
     if kind is None:
         raise DocumentError(path, f"unsupported file type (supported: {SUPPORTED})")
@@ -116,8 +134,8 @@ def load_document(path: str, data: bytes) -> Document:
         document = _load_text(path, data, kind)
     elif kind == "html":
         document = _load_html(path, data)
-    elif kind == "pdf":
-        document = _load_pdf(path, data)
+    elif kind in ("pdf", "image"):
+        document = _load_pages(path, data, kind, progress)
     else:
         document = _load_docx(path, data)
     if not document.text.strip():
@@ -143,30 +161,30 @@ def _load_html(path: str, data: bytes) -> Document:
     return Document(path, text, "html")
 
 
-def _load_pdf(path: str, data: bytes) -> Document:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+def _load_pages(path: str, data: bytes, kind: str, progress: PageProgress | None) -> Document:
+    """A PDF (its text layer, or OCR for pages without one) or an image (OCR), by page layout."""
+    from qa.layout import assemble
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(path, "is an encrypted PDF; it needs a password, remove it and try again")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if kind == "pdf":
+            from qa.pdf_reader import read_pdf
+
+            pages = read_pdf(path, data, progress)
+        else:
+            from qa.ocr import read_image
+
+            pages = read_image(path, data)
+        layout = assemble(pages)
     except DocumentError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
-        raise DocumentError(path, f"is a damaged PDF ({type(exc).__name__}: {exc})") from exc
-    if not any(page.strip() for page in pages):
-        raise DocumentError(path, "has no text layer (a scanned PDF?); it needs OCR first")
-    starts: list[int] = []
-    parts: list[str] = []
-    cursor = 0
-    for page in pages:
-        page = page.strip("\n")
-        starts.append(cursor)
-        parts.append(page)
-        cursor += len(page) + 2
-    return Document(path, "\n\n".join(parts), "pdf", page_starts=tuple(starts))
+    except Exception as exc:  # a hostile or odd file must fail alone, not the whole indexing run
+        raise DocumentError(path, f"could not be read ({type(exc).__name__}: {exc})") from exc
+    if not layout.text.strip():
+        raise DocumentError(path, "has no text: no text layer, and OCR found no words")
+    return Document(
+        path, layout.text, kind, page_starts=tuple(layout.page_starts), blocks=tuple(layout.blocks),
+        line_starts=tuple(layout.line_starts), ocr_pages=tuple(layout.ocr_pages), boxes=layout.boxes,
+    )  # fmt: skip
 
 
 def _load_docx(path: str, data: bytes) -> Document:

@@ -38,7 +38,7 @@ def citation_parts(hit: Hit) -> list[str]:
     p = hit.passage
     parts = [os.path.basename(p.source)]
     if p.page is not None:
-        parts.append(f"p. {p.page}")
+        parts.append(f"p. {p.page}" + (" (text read by OCR)" if p.ocr else ""))
     parts.append(f"line {p.line}")
     if p.heading:
         parts.append(f"under \u201c{p.heading}\u201d")

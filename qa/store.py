@@ -51,6 +51,7 @@ class DocRecord:
     kind: str
     duplicate_of: str | None = None
     warnings: tuple[str, ...] = ()
+    reader: int = 1  # the version of its format's reader that read it (loaders.READER_VERSIONS)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Content:
     passages: int
     chars: int
     page_starts: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text was read by OCR
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,10 @@ class Store:
             lexical = Lexical.load(folder)
             dense = DenseIndex.load(folder / "dense.faiss", config.get("index_type", "flat"))
             documents = tuple(DocRecord(**{**d, "warnings": tuple(d.get("warnings", ()))}) for d in config["documents"])
-            contents = tuple(Content(**{**c, "page_starts": tuple(c["page_starts"])}) for c in config["contents"])
+            contents = tuple(
+                Content(**{**c, "page_starts": tuple(c["page_starts"]), "ocr_pages": tuple(c.get("ocr_pages", ()))})
+                for c in config["contents"]
+            )
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexDamagedError(f"the index in {self.root} is damaged ({type(exc).__name__}: {exc})") from exc
         if not (len(passages) == embeddings.shape[0] == lexical.size == dense.size):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Span:
@@ -11,6 +13,15 @@ class Span:
 
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, heading or table row that a reader of page layout found: ``text[start:end]``."""
+
+    start: int
+    end: int
+    kind: str  # "para", "heading" or "row"
 
 
 @dataclass(frozen=True)
@@ -32,10 +43,11 @@ class Passage:
     start: int
     end: int
     text: str
-    line: int
+    line: int  # on its page for paged documents, else in the whole text; 1-based
     page: int | None
     heading: str | None
     sentences: tuple[Span, ...]
+    ocr: bool = False  # the text was read from a page image by OCR
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,11 @@ class IndexReport:
 
 @dataclass(frozen=True)
 class Document:
-    """A loaded document: the text that passage offsets index, and where its pages begin."""
+    """A loaded document: the text that passage offsets index, and where its pages and lines begin.
+
+    Readers of page layout (PDF, OCR) also give the structure they saw (``blocks``), where each visual
+    line of a page begins (``line_starts``), which pages were read by OCR, and each character's box.
+    """
 
     path: str
     text: str
@@ -113,3 +129,7 @@ class Document:
     page_starts: tuple[int, ...] = ()
     encoding: str | None = None
     warnings: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    line_starts: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+    boxes: np.ndarray | None = field(default=None, repr=False, compare=False)  # float32 (len(text), 4)

@@ -9,16 +9,24 @@ import sys
 
 import pytest
 
-from qa.evaluate import Question, is_hit
+from qa.evaluate import Gold, Question, answer_key, is_hit
 from tests.conftest import EVAL_ARTICLE, ROOT
 
 
 def test_is_hit_contains_and_overlaps() -> None:
-    contains = Question("1", "q", "contains", (("/d/a.txt", 10, 20),))
+    contains = Question("1", "q", "contains", (Gold("/d/a.txt", 10, 20),))
     assert is_hit(contains, "/d/a.txt", 5, 20) and not is_hit(contains, "/d/a.txt", 11, 30)
     assert not is_hit(contains, "/d/b.txt", 0, 100)
-    overlaps = Question("2", "q", "overlaps", (("/d/a.txt", 10, 20),))
+    overlaps = Question("2", "q", "overlaps", (Gold("/d/a.txt", 10, 20),))
     assert is_hit(overlaps, "/d/a.txt", 19, 40) and not is_hit(overlaps, "/d/a.txt", 20, 40)
+
+
+def test_is_hit_text_ignores_case_ligatures_spaces_and_hyphens() -> None:
+    gold = Gold("/d/a.pdf", text=answer_key("the of\ufb01cial cost-plus\u00ad contract"))
+    question = Question("3", "q", "text", (gold,))
+    assert is_hit(question, "/d/a.pdf", 0, 0, "We saw The OFFICIAL costplus\ncontract, it said.")
+    assert not is_hit(question, "/d/a.pdf", 0, 0, "the official cost contract")
+    assert not is_hit(question, "/d/b.pdf", 0, 0, "the official cost-plus contract")
 
 
 @pytest.mark.skipif(not EVAL_ARTICLE.is_dir(), reason="../shared/eval is not beside the project")

@@ -1,0 +1,124 @@
+"""PDF pages to layout lines with PDFium (pypdfium2): characters, their boxes, font size and weight.
+
+A page without a text layer (a scan) is rendered and read by OCR instead (``qa.ocr``). Pages are read
+one at a time and closed, so memory follows the page, not the file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from qa.errors import DocumentError
+from qa.layout import Line, Page, make_line
+
+PageProgress = Callable[[int, int], None]  # (pages done, pages in all)
+OCR_DPI = 300  # scans are rendered at this resolution for tesseract (its accuracy falls below ~200 dpi)
+
+
+@contextmanager
+def open_pdf(path: str, data: bytes) -> Iterator[object]:
+    """The PDFium document of ``data``; DocumentError for a damaged or password-protected file."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise DocumentError(path, "is an encrypted PDF; it needs a password, remove it and try again") from exc
+        raise DocumentError(path, f"is a damaged PDF ({exc})") from exc
+    try:
+        yield pdf
+    finally:
+        pdf.close()
+
+
+def read_pdf(path: str, data: bytes, progress: PageProgress | None = None) -> list[Page]:
+    """Every page's lines; pages without text go through OCR (several at once, one per core)."""
+    from qa.ocr import OcrPool
+
+    with open_pdf(path, data) as pdf:
+        count = len(pdf)  # type: ignore[arg-type]
+        pages: list[Page | None] = [None] * count
+        with OcrPool(path) as ocr:
+            for number in range(count):
+                page = pdf[number]  # type: ignore[index]
+                try:
+                    width, height = page.get_size()
+                    lines = _text_lines(page, height)
+                    if lines:
+                        pages[number] = Page(width, height, lines)
+                    else:  # no text layer: a scanned page
+                        image = page.render(scale=OCR_DPI / 72).to_pil()
+                        ocr.submit(number, image, width, height)
+                finally:
+                    page.close()
+                for done_number, done_page in ocr.finished():
+                    pages[done_number] = done_page
+                if progress:
+                    progress(number + 1 - ocr.pending, count)
+            for done_number, done_page in ocr.wait():
+                pages[done_number] = done_page
+                if progress:
+                    progress(count - ocr.pending, count)
+    return [p for p in pages if p is not None]
+
+
+def _jumps(boxes: list[tuple[float, float, float, float]], sizes: list[float], box: tuple[float, ...],
+           size: float) -> bool:  # fmt: skip
+    """Whether a character stands on another line than the last visible one before it."""
+    if box[2] <= box[0] or size <= 1.5:  # spaces and generated characters have no real box
+        return False
+    for previous, previous_size in zip(reversed(boxes), reversed(sizes), strict=True):
+        if previous[2] > previous[0] and previous_size > 1.5:
+            middle, previous_middle = (box[1] + box[3]) / 2, (previous[1] + previous[3]) / 2
+            return abs(middle - previous_middle) > 0.7 * max(size, previous_size) or box[0] < previous[0] - 2 * size
+    return False
+
+
+def _text_lines(page: object, height: float) -> list[Line]:
+    """The page's text layer as lines, split where PDFium ends a line (its generated line breaks)."""
+    import pypdfium2.raw as raw
+
+    textpage = page.get_textpage()  # type: ignore[attr-defined]
+    try:
+        handle = textpage.raw
+        count = raw.FPDFText_CountChars(handle)
+        lines: list[Line] = []
+        chars: list[str] = []
+        boxes: list[tuple[float, float, float, float]] = []
+        sizes: list[float] = []
+        weights: list[float] = []
+        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        pending_high = 0
+        for i in range(count):
+            code = raw.FPDFText_GetUnicode(handle, i)
+            if 0xD800 <= code < 0xDC00:  # a surrogate pair's first half: joined with the second
+                pending_high = code
+                continue
+            if 0xDC00 <= code < 0xE000 and pending_high:
+                code = 0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
+            pending_high = 0
+            if code in (10, 13):
+                if code == 10 and (line := make_line(chars, boxes, sizes, weights)) is not None:
+                    lines.append(line)
+                if code == 10:
+                    chars, boxes, sizes, weights = [], [], [], []
+                continue
+            raw.FPDFText_GetCharBox(handle, i, left, right, bottom, top)
+            box = (left.value, height - top.value, right.value, height - bottom.value)
+            size = raw.FPDFText_GetFontSize(handle, i)
+            if chars and _jumps(boxes, sizes, box, size) and (line := make_line(chars, boxes, sizes, weights)):
+                lines.append(line)  # PDFium sometimes runs on from one column's last line into the next's first
+                chars, boxes, sizes, weights = [], [], [], []
+            chars.append(chr(code))
+            boxes.append(box)
+            sizes.append(size)
+            weights.append(float(raw.FPDFText_GetFontWeight(handle, i)))
+        if (line := make_line(chars, boxes, sizes, weights)) is not None:
+            lines.append(line)
+        return lines
+    finally:
+        textpage.close()
