@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import qa  # noqa: F401  (sets the offline switches before gradio is imported)
@@ -80,8 +81,14 @@ class App:
             def report_progress(done: int, total: int) -> None:
                 progress((done, total), desc="Embedding passages", unit="passages")
 
+            def reading(path: str) -> Callable[[int, int], None]:
+                def report_pages(done: int, total: int) -> None:
+                    progress((done, total), desc=f"Reading {os.path.basename(path)}", unit="pages")
+
+                return report_pages
+
             try:
-                report = self.engine.add(stored, progress=report_progress)
+                report = self.engine.add(stored, progress=report_progress, reading=reading)
             except VerbatimError as exc:
                 lines.append(f"Not added: {exc}")
             else:

@@ -21,6 +21,7 @@ from qa.types import Block, Chunk, Span
 
 TokenCounter = Callable[[str], int]
 
+SHORT_CHARS = 80  # a passage shorter than this is a fragment more often than an answer
 _MD_HEADING = re.compile(r"#{1,6}(?:\s|$)")
 _TERMINAL = ".!?;:,\u3002\uff01\uff1f\u2026"
 _CLOSERS = "\"'\u201d\u2019)]*_ "
@@ -273,11 +274,20 @@ def _pack(
             and current[-1].end - current[0].start < settings.min_chars
             and not para_units[0].heading
             and pages[current[-1].para] == pages[para_units[0].para]
-            and fits.group(current + para_units)
         ):
-            current.extend(para_units)
+            if fits.group(current + para_units):
+                current.extend(para_units)
+            else:  # a short paragraph goes with the start of the long one after it
+                groups[-1:] = _balanced(current + para_units, fits, settings)
         else:
             groups.extend(_balanced(para_units, fits, settings))
+    if (
+        len(groups) > 1
+        and groups[-1][-1].end - groups[-1][0].start < SHORT_CHARS
+        and pages[groups[-2][-1].para] == pages[groups[-1][0].para]
+        and fits.group(groups[-2] + groups[-1])
+    ):  # a scrap at the end of a section joins the passage before it
+        groups[-2].extend(groups.pop())
     return [
         Chunk(
             start=group[0].start,

@@ -87,8 +87,8 @@ def _engine(args: argparse.Namespace) -> Any:
     return cached
 
 
-def progress_bar(label: str = "Embedding") -> Callable[[int, int], None]:
-    """A tqdm bar on stderr (passages embedded, rate, time left), made on the first update."""
+def progress_bar(label: str = "Embedding", unit: str = "passage") -> Callable[[int, int], None]:
+    """A tqdm bar on stderr (items done, rate, time left), made on the first update."""
     state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
@@ -96,7 +96,7 @@ def progress_bar(label: str = "Embedding") -> Callable[[int, int], None]:
 
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=total, unit="passage", desc=label, file=sys.stderr, dynamic_ncols=True)
+            bar = state["bar"] = tqdm(total=total, unit=unit, desc=label, file=sys.stderr, dynamic_ncols=True)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
@@ -104,9 +104,14 @@ def progress_bar(label: str = "Embedding") -> Callable[[int, int], None]:
     return update
 
 
+def page_bars(path: str) -> Callable[[int, int], None]:
+    """A bar for the pages of one document being read (PDFs and images)."""
+    return progress_bar(f"Reading {Path(path).name}", unit="page")
+
+
 def _index(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    report = engine.add(args.paths, progress=progress_bar(), rebuild=args.rebuild)
+    report = engine.add(args.paths, progress=progress_bar(), rebuild=args.rebuild, reading=page_bars)
     for duplicate, original in report.duplicates:
         print(f"note: {duplicate} has the same content as {original}; indexed once", file=sys.stderr)
     for problem in report.problems:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from qa.config import Settings
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
-from qa.indexer import Progress, build_snapshot
+from qa.indexer import Progress, Reading, build_snapshot
 from qa.search import SearchParams, evidence, rank
 from qa.store import Snapshot, Store, generation_name
 from qa.types import Answer, Hit, IndexReport, Passage
@@ -93,17 +93,24 @@ class Engine:
         return f"python -m qa index --rebuild --index-dir {_quote(str(self.store.root))} {shown or 'PATH...'}"
 
     def add(
-        self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None, rebuild: bool = False
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        progress: Progress | None = None,
+        rebuild: bool = False,
+        reading: Reading | None = None,
     ) -> IndexReport:
         """Index the files under ``paths``: new and changed ones are embedded, deleted ones dropped.
 
         A file that fails is reported in ``IndexReport.problems``; the rest are still indexed and
-        the previous index stays as it was until the new one is complete.
+        the previous index stays as it was until the new one is complete. ``progress`` follows the
+        passages embedded, ``reading(path)`` gives what follows the pages of one document being read.
         """
         paths = [os.fspath(p) for p in paths]
         with self._write_lock, self.store.lock(self.settings.lock_timeout):
             old = None if rebuild else self._load_for_update()
-            snapshot, report = build_snapshot(self.store, self.embedder, self.settings.chunking, old, paths, progress)
+            snapshot, report = build_snapshot(
+                self.store, self.embedder, self.settings.chunking, old, paths, progress, reading=reading
+            )
             if snapshot is not None:
                 self._snapshot = self.store.save(snapshot)
             return report

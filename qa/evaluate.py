@@ -61,7 +61,7 @@ class Result:
     verbatim: int = 0
     seconds: list[float] = field(default_factory=list)
 
-    def as_dict(self, median_chars: float, passages: int) -> dict[str, Any]:
+    def as_dict(self, lengths: PassageLengths) -> dict[str, Any]:
         n = max(self.answerable, 1)
         return {
             "mode": self.mode,
@@ -73,8 +73,9 @@ class Result:
             "abstention": round(self.abstained / self.unanswerable, 4) if self.unanswerable else None,
             "answered_rate": round(self.answered_when_answerable / n, 4),
             "verbatim_rate": round(self.verbatim / max(self.passages_returned, 1), 4),
-            "median_passage_chars": median_chars,
-            "passages": passages,
+            "median_passage_chars": lengths.median,
+            "short_passages": lengths.short_share,
+            "passages": lengths.count,
             "ms_per_question": round(1000 * statistics.median(self.seconds), 2) if self.seconds else None,
         }
 
@@ -160,10 +161,23 @@ def _original_text(engine: Any, path: str) -> str:
         return handle.read()
 
 
-def median_passage_chars(engine: Any) -> float:
+SHORT_PASSAGE = 80  # characters: a passage shorter than this is a fragment more often than an answer
+
+
+@dataclass(frozen=True)
+class PassageLengths:
+    count: int
+    median: float
+    short_share: float  # the share of passages under SHORT_PASSAGE characters
+
+
+def passage_lengths(engine: Any) -> PassageLengths:
     table = engine.snapshot.passages
     lengths = (table.end - table.start).tolist()
-    return float(statistics.median(lengths)) if lengths else 0.0
+    if not lengths:
+        return PassageLengths(0, 0.0, 0.0)
+    short = sum(n < SHORT_PASSAGE for n in lengths) / len(lengths)
+    return PassageLengths(len(lengths), float(statistics.median(lengths)), round(short, 4))
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
@@ -202,7 +216,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
                 print(report.summary(), file=sys.stderr)
             result = evaluate(engine, questions, "dense" if baseline else mode)
             result.mode = mode
-            rows.append(result.as_dict(median_passage_chars(engine), len(engine.snapshot.passages)))
+            rows.append(result.as_dict(passage_lengths(engine)))
     output = {"set": str(set_dir), "model": engine.embedder.name, "results": rows}
     print(json.dumps(output, indent=1) if args.json else format_table(output))
     return 0
@@ -210,7 +224,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
 def format_table(output: dict[str, Any]) -> str:
     columns = ["mode", "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "abstention", "answered_rate",
-               "verbatim_rate", "median_passage_chars", "ms_per_question"]  # fmt: skip
+               "verbatim_rate", "median_passage_chars", "short_passages", "ms_per_question"]  # fmt: skip
     header = f"{output['set']} ({output['results'][0]['questions']} questions, model {output['model']})"
     lines = [header, "  ".join(f"{c:>10}" for c in columns)]
     for row in output["results"]:

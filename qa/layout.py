@@ -37,10 +37,12 @@ from qa.types import Block
 
 BAND = 0.08  # share of the page height at the top and bottom where running headers and footers sit
 MAX_HEADING_LINES = 3
+PARAGRAPH_GAP = 0.25  # extra space between two lines, in font sizes, that ends a paragraph
 CELL_GAP = 1.2  # a horizontal gap wider than this many font sizes separates table cells
 _SENTENCE_END = ".!?:;\u2026\u201d\"')]"
+_HYPHENATION = "\x02\u00ad"  # PDFium reports a hyphen that breaks a word at a line end as U+0002
 _NO_BOX = (float("nan"),) * 4
-_PAGE_NUMBER = re.compile(r"^\W*(page\s*)?\d+(\s*(/|of)\s*\d+)?\W*$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$", re.IGNORECASE)
 
 
 @dataclass(eq=False)
@@ -51,7 +53,6 @@ class Line:
     boxes: np.ndarray  # float32, shape (len(chars), 4)
     size: float
     weight: float = 400.0
-    new_block: bool = False  # the producer knows a paragraph starts here (OCR's paragraph numbers)
     cells: list[int] = field(default_factory=list)  # character indices where a table cell starts (after the first)
 
     @property
@@ -69,6 +70,11 @@ class Line:
     @property
     def bottom(self) -> float:
         return float(np.nanmax(self.boxes[:, 3]))
+
+    @property
+    def base(self) -> float:
+        """Where most of its letters stand: quotes, accents and descenders aside."""
+        return float(np.nanmedian(self.boxes[:, 3]))
 
 
 @dataclass
@@ -91,13 +97,16 @@ class Layout:
     ocr_pages: list[int]  # 1-based numbers of the pages read by OCR
 
 
-def make_line(chars: list[str], boxes: list[tuple[float, float, float, float]], sizes: list[float],
-              weights: list[float], new_block: bool = False) -> Line | None:  # fmt: skip
+def make_line(
+    chars: list[str], boxes: list[tuple[float, float, float, float]], sizes: list[float], weights: list[float]
+) -> Line | None:
     """A Line from raw characters: normalised (NFKC, no soft hyphens), spaces collapsed, cells found."""
     out: list[str] = []
     out_boxes: list[tuple[float, float, float, float]] = []
-    for ch, box in zip(chars, boxes, strict=True):
-        if ch == "\u00ad":
+    for n, (ch, box) in enumerate(zip(chars, boxes, strict=True)):
+        if ch in _HYPHENATION and n == len(chars) - 1:
+            ch = "-"  # a word broken at the line end: rejoined (without it) if the next line continues it
+        elif ch == "\u00ad":
             continue
         for piece in unicodedata.normalize("NFKC", ch):
             if piece.isspace():
@@ -115,7 +124,7 @@ def make_line(chars: list[str], boxes: list[tuple[float, float, float, float]], 
         return None
     array = np.array(out_boxes, dtype=np.float32)
     size = _dominant(sizes) or float(np.nanmedian(array[:, 3] - array[:, 1]))
-    line = Line("".join(out), array, size, _dominant(weights) or 400.0, new_block)
+    line = Line("".join(out), array, size, _dominant(weights) or 400.0)
     line.cells = _cells(line)
     return line
 
@@ -163,7 +172,7 @@ def assemble(pages: list[Page]) -> Layout:
 class _Style:
     size: float
     weight: float
-    pitch: float  # usual distance between the tops of two lines of one paragraph, in font sizes
+    pitch: float  # usual distance between two lines of one paragraph, in font sizes
 
 
 def _body_style(pages: list[Page]) -> _Style:
@@ -177,8 +186,8 @@ def _body_style(pages: list[Page]) -> _Style:
                 continue
             sizes[round(line.size, 1)] += len(line.chars)
             weights[round(line.weight)] += len(line.chars)
-            if previous is not None and abs(previous.size - line.size) < 0.5 and line.top > previous.top:
-                pitches.append((line.top - previous.top) / line.size)
+            if previous is not None and abs(previous.size - line.size) < 0.5 and line.base > previous.base:
+                pitches.append((line.base - previous.base) / line.size)
             previous = line
     size = sizes.most_common(1)[0][0] if sizes else 10.0
     weight = weights.most_common(1)[0][0] if weights else 400.0
@@ -198,18 +207,28 @@ def _in_band(page: Page, line: Line) -> bool:
 
 
 def _drop_running(pages: list[Page], body_size: float) -> list[list[Line]]:
-    """Each page's lines without its running header, footer and page number."""
+    """Each page's lines without its running header, footer and page number.
+
+    A line in the top or bottom band is running when its shape repeats on other pages, when it is a page
+    number, when it carries the page's own number (as printed: "Chapter 4: Reference 10" on page 12 of a
+    file whose numbering starts two pages in), or, in a one-page document, when it is set smaller than the text.
+    """
     counts: Counter[str] = Counter()
-    for page in pages:
-        counts.update({_shape(line.chars) for line in page.lines if _in_band(page, line)})
-    repeated = max(2, (len(pages) + 1) // 2)
+    offsets: Counter[int] = Counter()  # PDF page index minus the number a band line carries
+    for index, page in enumerate(pages):
+        band = [line for line in page.lines if _in_band(page, line)]
+        counts.update({_shape(line.chars) for line in band})
+        offsets.update({index - n for line in band for n in _folios(line.chars)})
+    repeated = 2 if len(pages) <= 4 else 3  # a chapter's running title repeats on its pages only
+    numbering = {offset for offset, count in offsets.items() if count >= repeated}
     kept = []
-    for page in pages:
+    for index, page in enumerate(pages):
         lines = []
         for line in page.lines:
             running = _in_band(page, line) and (
                 counts[_shape(line.chars)] >= repeated
                 or _PAGE_NUMBER.match(line.chars) is not None
+                or any(index - n in numbering for n in _folios(line.chars))
                 or (len(pages) == 1 and line.size < body_size * 0.9)
             )
             if not running:
@@ -218,13 +237,22 @@ def _drop_running(pages: list[Page], body_size: float) -> list[list[Line]]:
     return kept
 
 
+def _folios(text: str) -> set[int]:
+    """The numbers a line starts or ends with: where a running header or footer prints the page number."""
+    found = set()
+    for match in (re.match(r"\s*(\d{1,4})\b", text), re.search(r"\b(\d{1,4})\s*$", text)):
+        if match:
+            found.add(int(match.group(1)))
+    return found
+
+
 def _reading_order(page: Page, lines: list[Line]) -> list[list[Line]]:
     """The page's lines as columns in reading order (one column unless the page has two)."""
     middle = page.width / 2
     left = [ln for ln in lines if ln.x1 < middle]
     right = [ln for ln in lines if ln.x0 > middle]
     if len(left) < 3 or len(right) < 3:
-        return [lines]
+        return [lines] if lines else []
     top = max(min(ln.top for ln in left), min(ln.top for ln in right))
     bottom = min(max(ln.bottom for ln in left), max(ln.bottom for ln in right))
     if bottom <= top:  # the two sides do not stand side by side
@@ -289,7 +317,7 @@ class _Writer:
 
     def _continues(self, line: Line, kind: str, fresh: bool) -> bool:
         previous = self.previous
-        if previous is None or kind == "row" or kind != self.block_kind or line.new_block:
+        if previous is None or kind == "row" or kind != self.block_kind:
             return False
         if abs(line.size - previous.size) > max(0.5, 0.08 * line.size) or abs(line.weight - previous.weight) > 40:
             return False
@@ -298,8 +326,8 @@ class _Writer:
         short = previous.x1 < self.previous_right * 0.75 + self.previous_left * 0.25
         if fresh:  # a new page or column: continue a paragraph cut by the break
             return kind == "para" and not ends_sentence and not indented and not short
-        gap = (line.top - previous.top) / max(line.size, 1.0)
-        if gap < 0 or gap > self.body.pitch * 1.3 + 0.15:
+        pitch = (line.base - previous.base) / max(line.size, 1.0)
+        if pitch < 0 or pitch > self.body.pitch + PARAGRAPH_GAP:
             return False
         if kind == "heading":
             return True

@@ -56,15 +56,14 @@ def ocr_image(path: str, image: Any, width: float, height: float) -> Page:
 
 
 def _lines(tsv: str, scale_x: float, scale_y: float) -> list[Line]:
-    """tesseract's words grouped into its lines; a line opening a new paragraph says so."""
+    """tesseract's words grouped into its lines."""
     groups: dict[tuple[int, int, int], list[dict[str, str]]] = {}
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
         if row["level"] == "5" and (row.get("text") or "").strip():
             groups.setdefault(key, []).append(row)
     lines: list[Line] = []
-    previous_block = None
-    for key, words in groups.items():
+    for words in groups.values():
         chars: list[str] = []
         boxes: list[tuple[float, float, float, float]] = []
         for word in words:
@@ -79,12 +78,15 @@ def _lines(tsv: str, scale_x: float, scale_y: float) -> list[Line]:
                 chars.append(ch)
                 boxes.append((left + n * step, top, left + (n + 1) * step, top + height))
         size = _font_size(words, scale_y)
-        # tesseract's blocks are regions apart; its paragraph numbers break lines too eagerly to follow
-        line = make_line(chars, boxes, [size] * len(chars), [400.0] * len(chars), key[0] != previous_block)
+        # tesseract's block and paragraph numbers break lines too eagerly to follow: the layout decides
+        line = make_line(chars, boxes, [size] * len(chars), [400.0] * len(chars))
         if line is not None:
             lines.append(line)
-        previous_block = key[0]
-    return lines
+    if not lines:
+        return lines
+    # specks and stray marks read as letters: a "line" less than half as high as the page's usual text
+    usual = statistics.median(line.size for line in lines)
+    return [line for line in lines if line.size >= usual / 2 or len(line.chars) > 3]
 
 
 def _font_size(words: list[dict[str, str]], scale_y: float) -> float:

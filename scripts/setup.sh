@@ -30,10 +30,17 @@ if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet $(printf -- '-r %s ' $files)
     touch "$stamp"
 fi
-if [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
-    echo "setup: installing Debian's chromium for the browser tests" >&2
+# Debian packages: tesseract reads scanned pages (the app and the tests); chromium drives the browser tests.
+debs=""
+command -v tesseract >/dev/null && [ -n "$(tesseract --list-langs 2>/dev/null | grep -x eng)" ] \
+    || debs="tesseract-ocr tesseract-ocr-eng"
+[ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ] && debs="$debs chromium"
+if [ -n "$debs" ]; then
+    echo "setup: installing Debian's$debs" >&2
     sudo_cmd=""
     [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+    if ! { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq $debs >/dev/null; }; then
+        [ "$dev" = 1 ] && exit 1
+        echo "setup: could not install$debs; scanned pages will not be read (install them to read scans)" >&2
+    fi
 fi

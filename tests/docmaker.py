@@ -54,3 +54,59 @@ def make_docx(path: Path, blocks: list[tuple[str, str]]) -> Path:
             document.add_paragraph(text)
     document.save(str(path))
     return path
+
+
+# A line drawn on a page: (x, y from the top, text, font size, bold); points, A4.
+Drawn = tuple[float, float, str, float, bool]
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+A4 = (595.0, 842.0)
+
+
+def make_layout_pdf(path: Path, pages: list[list[Drawn]], header: str | None = None, footer: bool = False) -> Path:
+    """A PDF with each line placed where it says, in DejaVu Sans (which has the ﬁ ligature glyph).
+
+    ``header`` repeats at the top of every page; ``footer`` adds "Page N of M" at the bottom.
+    """
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("Sans", str(DEJAVU / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont("Sans-Bold", str(DEJAVU / "DejaVuSans-Bold.ttf")))
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number, lines in enumerate(pages, start=1):
+        drawn = list(lines)
+        if header:
+            drawn.append((40, 20, header, 8, False))
+        if footer:
+            drawn.append((270, 825, f"Page {number} of {len(pages)}", 8, False))
+        for x, y, text, size, bold in drawn:
+            pdf.setFont("Sans-Bold" if bold else "Sans", size)
+            pdf.drawString(x, A4[1] - y, text)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def wrapped(text: str, x: float, y: float, width: int = 80, size: float = 11, pitch: float = 14) -> list[Drawn]:
+    """A paragraph's lines, wrapped at ``width`` characters, from (x, y) down."""
+    import textwrap
+
+    return [(x, y + n * pitch, line, size, False) for n, line in enumerate(textwrap.wrap(text, width))]
+
+
+def scanned_pdf(source_pdf: Path, path: Path, dpi: int = 200) -> Path:
+    """A PDF of page images (no text layer) made by rendering ``source_pdf``: a scan without the noise."""
+    import pypdfium2 as pdfium
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    source = pdfium.PdfDocument(str(source_pdf))
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for page in source:
+        image = page.render(scale=dpi / 72).to_pil().convert("L")
+        pdf.drawImage(ImageReader(image), 0, 0, width=A4[0], height=A4[1])
+        pdf.showPage()
+    pdf.save()
+    source.close()
+    return path

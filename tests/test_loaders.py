@@ -92,10 +92,20 @@ def test_pdf_pages_are_kept(tmp_path: Path) -> None:
     assert doc.page_starts[1] <= second and doc.page_starts[0] <= doc.text.index("First page") < doc.page_starts[1]
 
 
-def test_pdf_without_text_needs_ocr(tmp_path: Path) -> None:
+def test_blank_pdf_says_ocr_found_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "blank.pdf"
+    path.write_bytes(make_pdf([""]))
+    with pytest.raises(DocumentError, match="no text layer, and OCR found no words"):
+        load(path)
+
+
+def test_scan_without_tesseract_names_the_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.ocr
+
+    monkeypatch.setattr(qa.ocr.shutil, "which", lambda name: None)
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf([""]))
-    with pytest.raises(DocumentError, match="OCR"):
+    with pytest.raises(DocumentError, match="apt-get install tesseract-ocr tesseract-ocr-eng"):
         load(path)
 
 
@@ -114,15 +124,15 @@ def test_discover_walks_folders_skips_unsupported_and_loops(tmp_path: Path) -> N
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / "sub" / "b.md").write_text("b")
     (tmp_path / "sub" / "deeper" / "c.html").write_text("<p>c</p>")
-    (tmp_path / "sub" / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "sub" / "drawing.svg").write_bytes(b"<svg/>")
     (tmp_path / ".hidden.txt").write_text("h")
     os.symlink(tmp_path, tmp_path / "sub" / "loop")
-    files, problems, skipped = discover([tmp_path, tmp_path / "missing.txt", tmp_path / "sub" / "image.png"])
+    files, problems, skipped = discover([tmp_path, tmp_path / "missing.txt", tmp_path / "sub" / "drawing.svg"])
     names = sorted(Path(f).name for f in files)
     assert names == ["a.txt", "b.md", "c.html"]
-    assert [Path(p.path).name for p in problems] == ["missing.txt", "image.png"]
+    assert [Path(p.path).name for p in problems] == ["missing.txt", "drawing.svg"]
     assert "no such file" in problems[0].reason and "unsupported" in problems[1].reason
-    assert any(s.endswith("image.png") for s in skipped)
+    assert any(s.endswith("drawing.svg") for s in skipped)
 
 
 def test_names_with_spaces_and_non_latin_characters(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "binary.txt": (os.urandom(4096).replace(b"\x00", b"\x01") + b"\x00" * 64, "binary"),
     "controls.md": (bytes(range(1, 32)) * 50, "binary"),
     "bad utf16.txt": (b"\xff\xfe" + b"\x00\xd8" * 3, "UTF-16"),
-    "scan.pdf": (make_pdf([""]), "needs OCR"),
+    "blank.pdf": (make_pdf([""]), "OCR found no words"),
     "locked.pdf": (encrypted_pdf(), "encrypted PDF"),
     "truncated.pdf": (make_pdf(["Some text here."])[:150], "PDF"),
     "not really.pdf": (b"GIF89a not a pdf", "not a PDF"),
@@ -157,7 +157,8 @@ def test_uploads_are_checked_and_stay_inside_their_folder(tmp_path: Path) -> Non
     files = {
         "good.txt": GOOD.encode(),
         "fake.pdf": b"MZ\x90\x00 an exe",
-        "image.png": b"\x89PNG",
+        "drawing.svg": b"<svg/>",
+        "photo.png": b"GIF89a not a png",
         "big.md": b"x" * 200_000,
     }
     make_docx(incoming / "memo.docx", [("p", "Memo text.")])
@@ -169,7 +170,8 @@ def test_uploads_are_checked_and_stay_inside_their_folder(tmp_path: Path) -> Non
     assert sorted(Path(p).name for p in stored) == ["good.txt", "memo.docx"]
     assert all(Path(p).parent == uploads for p in stored)
     reasons = {p.path: p.reason for p in refused}
-    assert "not a PDF" in reasons["fake.pdf"] and "not an accepted type" in reasons["image.png"]
+    assert "not a PDF" in reasons["fake.pdf"] and "not an accepted type" in reasons["drawing.svg"]
+    assert "not a PNG, JPEG or TIFF image" in reasons["photo.png"]
     assert "upload limit" in reasons["big.md"]
     again, _ = store_uploads([str(incoming / "good.txt")], uploads)
     assert again == [str(uploads / "good.txt")], "the same file uploaded twice is kept once"
