@@ -30,8 +30,8 @@ from qa.config import Settings  # noqa: E402
 from qa.dense import DenseIndex  # noqa: E402
 from qa.embedder import Embedder  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.evaluate import evaluate, load_questions  # noqa: E402
 from qa.lexical import Lexical  # noqa: E402
+from qa.metrics import evaluate, load_questions, passage_lengths  # noqa: E402
 from qa.store import Snapshot, Store  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
@@ -127,7 +127,7 @@ def quality(out: list[str], sets: list[str]) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 engine = Engine(Settings.from_env(index_dir=tmp, backend=backend))
                 engine.add([set_dir / "docs"])
-                result = evaluate(engine, questions, "hybrid").as_dict(0, 0)
+                result = evaluate(engine, questions, "hybrid").as_dict(passage_lengths(engine))
             cells.append(f"{result['hit@1']:.3f}")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     out.append("")

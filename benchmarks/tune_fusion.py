@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.config import Settings
 from qa.engine import Engine
-from qa.evaluate import is_hit, load_questions
+from qa.metrics import is_hit, load_questions
 from qa.search import SearchParams, rank
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.evaluate import load_questions
+from qa.metrics import load_questions
 
 
 def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:

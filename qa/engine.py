@@ -202,6 +202,7 @@ class Engine:
                 highlight=passage.sentences[r.sentence] if r.sentence is not None else None,
                 dense=r.dense,
                 lexical=r.lexical,
+                sentence=r.sentence_score,
             )
             for i, r in enumerate(ranked)
         )

@@ -168,7 +168,7 @@ class Lexical:
     def __init__(self, counts: sparse.csr_matrix, vocab: list[str], source: Path | None = None) -> None:
         self.vocab = vocab
         self.term_ids = {term: i for i, term in enumerate(vocab)}
-        self.weights = _bm25_weights(counts.tocsr())
+        self.weights, self.idf = _bm25_weights(counts.tocsr())
         # Counts loaded from disk are only needed again to update the index: read them back then.
         self._counts = None if source is not None else counts.tocsr()
         self._source = source
@@ -207,6 +207,27 @@ class Lexical:
         old = sparse.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], len(vocab)))
         return cls(sparse.vstack([old, new], format="csr"), vocab)
 
+    def unseen_idf(self) -> float:
+        """The idf a term that no passage holds would have: the highest there can be."""
+        n_docs = self.size
+        return float(np.log(1 + (n_docs + 0.5) / 0.5))
+
+    def coverage(self, question: str, row: int) -> tuple[float, float]:
+        """How much of the question's terms (weighted by idf) passage ``row`` holds, and the corpus holds."""
+        terms = set(tokenize(question))
+        if not terms:
+            return 0.0, 0.0
+        unseen = self.unseen_idf()
+        total = in_row = in_corpus = 0.0
+        for term in terms:
+            term_id = self.term_ids.get(term)
+            weight = unseen if term_id is None else float(self.idf[term_id])
+            total += weight
+            if term_id is not None:
+                in_corpus += weight
+                in_row += weight if self.weights[term_id, row] > 0 else 0.0
+        return in_row / total, in_corpus / total
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for the question (zeros where no term matches)."""
         ids = sorted({self.term_ids[t] for t in tokenize(question) if t in self.term_ids})
@@ -228,11 +249,12 @@ class Lexical:
         return cls(counts, text.split("\n") if text else [], source=folder)
 
 
-def _bm25_weights(counts: sparse.csr_matrix) -> sparse.csr_matrix:
-    """Terms x passages matrix of BM25 term weights (Lucene's idf), so a query sums a few rows."""
+def _bm25_weights(counts: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Terms x passages matrix of BM25 term weights (Lucene's idf), so a query sums a few rows; and each
+    term's idf."""
     n_docs = counts.shape[0]
     if n_docs == 0 or counts.nnz == 0:
-        return sparse.csr_matrix((counts.shape[1], n_docs), dtype=np.float32)
+        return sparse.csr_matrix((counts.shape[1], n_docs), dtype=np.float32), np.zeros(counts.shape[1], np.float32)
     lengths = np.asarray(counts.sum(axis=1)).ravel()
     norm = K1 * (1 - B + B * lengths / max(lengths.mean(), 1e-9))
     doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -241,4 +263,4 @@ def _bm25_weights(counts: sparse.csr_matrix) -> sparse.csr_matrix:
     row_of = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
     data = idf[counts.indices] * tf * (K1 + 1) / (tf + norm[row_of])
     weighted = sparse.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape)
-    return weighted.T.tocsr()
+    return weighted.T.tocsr(), idf

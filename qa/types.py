@@ -58,8 +58,9 @@ class Hit:
     passage: Passage
     score: float
     highlight: Span | None
-    dense: float | None = None
-    lexical: float | None = None
+    dense: float | None = None  # the passage's cosine with the question
+    lexical: float | None = None  # its BM25 score
+    sentence: float | None = None  # the highlighted sentence's cosine with the question
 
 
 @dataclass(frozen=True)

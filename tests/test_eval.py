@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from qa.evaluate import Gold, Question, answer_key, is_hit
+from qa.metrics import Gold, Question, answer_key, is_hit
 from tests.conftest import EVAL_ARTICLE, ROOT
 
 
