@@ -6,16 +6,18 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from qa import highlight
 from qa.config import Settings
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
+from qa.lexical import tokenize
 from qa.search import SearchParams, evidence, rank
 from qa.store import Snapshot, Store, generation_name
-from qa.types import Answer, Hit, IndexReport, Passage
+from qa.types import Answer, Hit, IndexReport, Passage, Span
 
 MAX_QUESTION_CHARS = 2000
 
@@ -194,12 +196,14 @@ class Engine:
         t1 = time.perf_counter()
         ranked = rank(snapshot, cleaned, query, k, params, stages=timings)
         t2 = time.perf_counter()
+        terms = set(tokenize(cleaned))
+        lexical = snapshot.lexical
         hits = tuple(
             Hit(
                 rank=i + 1,
                 passage=(passage := self.passage(r.row, snapshot)),
                 score=r.score,
-                highlight=passage.sentences[r.sentence] if r.sentence is not None else None,
+                highlight=_highlight(passage, r.sentence_cosines, terms, lexical.term_idf),
                 dense=r.dense,
                 lexical=r.lexical,
                 sentence=r.sentence_score,
@@ -245,6 +249,18 @@ class Engine:
         before = max(0, passage.start - chars)
         after = min(len(text), passage.end + chars)
         return text[before : passage.start], text[passage.start : passage.end], text[passage.end : after]
+
+
+def _highlight(
+    passage: Passage, cosines: tuple[float, ...], terms: set[str], idf: Callable[[str], float]
+) -> Span | None:
+    """The span of the passage's answer sentence (or two sentences, when the answer may run across them)."""
+    sentences = passage.sentences
+    if not sentences or len(cosines) != len(sentences):
+        return None
+    texts = [passage.text[s.start - passage.start : s.end - passage.start] for s in sentences]
+    first, last = highlight.choose(cosines, texts, terms, idf)
+    return Span(sentences[first].start, sentences[last].end)
 
 
 def _quote(text: str) -> str:

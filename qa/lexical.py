@@ -212,6 +212,11 @@ class Lexical:
         n_docs = self.size
         return float(np.log(1 + (n_docs + 0.5) / 0.5))
 
+    def term_idf(self, term: str) -> float:
+        """A (tokenized) term's idf; a term no passage holds has the highest there can be."""
+        term_id = self.term_ids.get(term)
+        return self.unseen_idf() if term_id is None else float(self.idf[term_id])
+
     def coverage(self, question: str, row: int) -> tuple[float, float]:
         """How much of the question's terms (weighted by idf) passage ``row`` holds, and the corpus holds."""
         terms = set(tokenize(question))

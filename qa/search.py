@@ -35,6 +35,7 @@ class Ranked:
     lexical: float
     sentence: int | None  # index of the best sentence within the passage, None if it has none
     sentence_score: float
+    sentence_cosines: tuple[float, ...] = ()  # every sentence's cosine with the question, in order
 
 
 def rank(
@@ -88,9 +89,16 @@ def rank(
             lexical=float(lexical[i]),
             sentence=None if best_sentence[i] < 0 else int(best_sentence[i]),
             sentence_score=float(sentence_score[i]),
+            sentence_cosines=_sentence_cosines(snapshot, int(rows[i]), query),
         )
         for i in order
     ]
+
+
+def _sentence_cosines(snapshot: Snapshot, row: int, query: np.ndarray) -> tuple[float, ...]:
+    table = snapshot.passages
+    lo, hi = int(table.sentence_ptr[row]), int(table.sentence_ptr[row + 1])
+    return tuple((np.asarray(snapshot.sentence_vectors[lo:hi], dtype=np.float32) @ query).tolist())
 
 
 def evidence(ranked: list[Ranked]) -> float:
