@@ -52,7 +52,7 @@ class App:
             return history, ""
         try:
             answer = self.engine.ask(question, k=int(k), mode=mode)
-            reply = answer_html(answer, self.engine.search_params(mode).threshold, self.engine.context)
+            reply = answer_html(answer, self.engine.context)
         except VerbatimError as exc:
             reply = f'<div class="vb-none">{escape_text(str(exc))}</div>'
         user = {"role": "user", "content": escape_text(question)}

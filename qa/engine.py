@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from qa import highlight
+from qa.abstain import Model
 from qa.config import Settings
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
 from qa.lexical import tokenize
-from qa.search import SearchParams, evidence, rank
+from qa.search import SearchParams, rank
 from qa.store import Snapshot, Store, generation_name
 from qa.types import Answer, Hit, IndexReport, Passage, Span
 
@@ -50,6 +51,7 @@ class Engine:
             self.settings.model, batch_size=self.settings.batch_size, backend=self.settings.backend
         )
         self.store = Store(self.settings.index_dir)
+        self.model = Model()  # whether the documents answer (qa.abstain); ``qa calibrate`` tries others
         self._snapshot: Snapshot | None = None
         self._write_lock = threading.Lock()
 
@@ -207,13 +209,16 @@ class Engine:
                 dense=r.dense,
                 lexical=r.lexical,
                 sentence=r.sentence_score,
+                support=self.model.support(max(r.sentence_score, r.dense), *lexical.coverage(cleaned, r.row)),
             )
             for i, r in enumerate(ranked)
         )
         t3 = time.perf_counter()
         timings.update(embed=t1 - t0, passages=t3 - t2, total=t3 - t0)
-        best = evidence(ranked)
-        return Answer(question, answered=best >= params.threshold, hits=hits, evidence=best, timings=timings)
+        support = max((h.support for h in hits), default=0.0)
+        return Answer(
+            question, support >= params.threshold, hits, support=support, threshold=params.threshold, timings=timings
+        )
 
     def passage(self, row: int, snapshot: Snapshot | None = None) -> Passage:
         """Passage ``row`` of the index, its text sliced from its stored source text."""

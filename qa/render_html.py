@@ -23,13 +23,16 @@ def escape_text(text: str) -> str:
 
 
 def relevance(hit: Hit, threshold: float) -> tuple[str, str]:
-    """A label a person can read for how close the passage is to the question, and its CSS class."""
-    evidence = max(hit.dense or 0.0, 0.0)
-    if evidence >= threshold + 0.25:
+    """A label a person can read for how likely the passage answers the question, and its CSS class.
+
+    It follows the passage's support, the measure that decides whether the question is answered: a passage
+    at or above the threshold is at least a "good match", so an answered question never shows only weak ones.
+    """
+    if hit.support >= 0.9 and hit.support >= threshold:
         return "strong match", "strong"
-    if evidence >= threshold + 0.1:
+    if hit.support >= threshold:
         return "good match", "good"
-    if evidence >= threshold:
+    if hit.support >= threshold / 2:
         return "partial match", "fair"
     return "weak match", "weak"
 
@@ -71,19 +74,19 @@ def hit_html(hit: Hit, threshold: float, context: Context | None) -> str:
         details = f"<details><summary>Show in context</summary>{context_html(hit, context)}</details>"
     return (
         f'<div class="vb-hit"><div class="vb-cite"><span class="vb-rank">[{hit.rank}]</span> {citation_html(hit)}'
-        f' <span class="vb-score vb-{css}" title="score {hit.score:.3f}, similarity {hit.dense or 0:.2f}">'
+        f' <span class="vb-score vb-{css}" title="support {hit.support:.2f}, score {hit.score:.3f}">'
         f"{label}</span></div>"
         f'<div class="vb-text">{passage_html(hit)}</div>{details}</div>'
     )
 
 
-def answer_html(answer: Answer, threshold: float, context: Context | None = None) -> str:
+def answer_html(answer: Answer, context: Context | None = None) -> str:
     """The chat reply: a plain statement when the documents do not answer, then the passages."""
     parts = []
     if not answer.answered:
         lead = NOT_ANSWERED + (" The closest passages are below." if answer.hits else "")
         parts.append(f'<div class="vb-none">{escape_text(lead)}</div>')
-    parts.extend(hit_html(hit, threshold, context) for hit in answer.hits)
+    parts.extend(hit_html(hit, answer.threshold, context) for hit in answer.hits)
     if not answer.hits:
         parts.append('<div class="vb-none">The index is empty: add a document first.</div>')
     return "".join(parts)

@@ -7,12 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.abstain import CUTOFF
 from qa.fusion import blend, rrf
 from qa.store import Snapshot
-
-# Calibrated on data by `python -m qa calibrate` (see docs/EVALUATION.md): the lowest evidence (best
-# sentence or passage cosine) at which the documents are taken to answer the question.
-DEFAULT_THRESHOLD = 0.458
 
 
 @dataclass(frozen=True)
@@ -22,7 +19,7 @@ class SearchParams:
     alpha: float = 0.4  # weight of the dense evidence in the blend (tuned: docs/EVALUATION.md)
     sentence_weight: float = 0.7  # dense evidence = 0.3 * passage cosine + 0.7 * best sentence cosine
     candidates: int = 50  # from each of dense and BM25 (50 or 100: within half a point, docs/EVALUATION.md)
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float = CUTOFF  # the support (qa.abstain) at which the documents are taken to answer
 
 
 @dataclass(frozen=True)
@@ -70,15 +67,15 @@ def rank(
     lexical = lexical_all[rows] if lexical_all is not None else np.zeros_like(dense)
     best_sentence, sentence_score = _best_sentences(snapshot, rows, query, dense)
     clock.mark("highlight")
-    evidence = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_score
+    meaning = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_score  # the dense side
     if params.mode == "dense":
-        score = evidence
+        score = meaning
     elif params.mode == "lexical":
         score = lexical.astype(np.float32)
     elif params.fusion == "rrf":
-        score = rrf(evidence, lexical)
+        score = rrf(meaning, lexical)
     else:
-        score = blend(evidence, lexical, params.alpha)
+        score = blend(meaning, lexical, params.alpha)
     order = np.lexsort((rows, -score))[:k]
     clock.mark("fusion")
     return [
@@ -99,11 +96,6 @@ def _sentence_cosines(snapshot: Snapshot, row: int, query: np.ndarray) -> tuple[
     table = snapshot.passages
     lo, hi = int(table.sentence_ptr[row]), int(table.sentence_ptr[row + 1])
     return tuple((np.asarray(snapshot.sentence_vectors[lo:hi], dtype=np.float32) @ query).tolist())
-
-
-def evidence(ranked: list[Ranked]) -> float:
-    """The best evidence among the passages found: the highest sentence or passage cosine."""
-    return max((max(r.sentence_score, r.dense) for r in ranked), default=0.0)
 
 
 def _best_sentences(

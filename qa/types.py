@@ -60,7 +60,8 @@ class Hit:
     highlight: Span | None
     dense: float | None = None  # the passage's cosine with the question
     lexical: float | None = None  # its BM25 score
-    sentence: float | None = None  # the highlighted sentence's cosine with the question
+    sentence: float | None = None  # its best sentence's cosine with the question
+    support: float = 0.0  # how likely the passage answers the question, 0 to 1 (qa.abstain)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class Answer:
     question: str
     answered: bool
     hits: tuple[Hit, ...]
-    evidence: float = 0.0  # the closest sentence or passage similarity found: what ``answered`` is decided on
+    support: float = 0.0  # the best passage's support: ``answered`` is ``support >= threshold``
+    threshold: float = 0.0  # the support this answer was judged by
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 

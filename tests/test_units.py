@@ -1,0 +1,112 @@
+"""Unit tests of the pure logic: each checks a computation against a hand-made or known answer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from qa import highlight
+from qa.abstain import Model, fit
+from qa.calibrate import Measured, choose_cutoff, rates
+from qa.fusion import blend, minmax, rrf
+from qa.lexical import Lexical, tokenize
+from qa.passages import PassageTable
+from qa.render_html import escape_text
+from qa.types import Span
+
+
+def test_minmax_and_blend() -> None:
+    assert minmax(np.array([2.0, 4.0, 3.0])).tolist() == [0.0, 1.0, 0.5]
+    assert minmax(np.array([5.0, 5.0])).tolist() == [0.0, 0.0]
+    mixed = blend(np.array([0.0, 1.0]), np.array([10.0, 0.0]), alpha=0.25)
+    assert mixed.tolist() == pytest.approx([0.75, 0.25])
+
+
+def test_rrf_sums_reciprocal_ranks() -> None:
+    fused = rrf(np.array([0.9, 0.1, 0.5]), np.array([1.0, 3.0, 2.0]), k=60)
+    # dense ranks 1, 3, 2; lexical ranks 3, 1, 2
+    expected = [1 / 61 + 1 / 63, 1 / 63 + 1 / 61, 1 / 62 + 1 / 62]
+    assert fused.tolist() == pytest.approx(expected)
+
+
+def test_bm25_matches_a_hand_computed_score() -> None:
+    texts = ["apple apple pie", "banana split", "apple tart with cream"]
+    lexical = Lexical.build(texts)
+    scores = lexical.scores("apple")
+    # Lucene idf: log(1 + (N - df + 0.5) / (df + 0.5)); N = 3, df = 2
+    idf = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))
+    lengths = [len(tokenize(t)) for t in texts]  # stop words dropped: "with" goes
+    avg = sum(lengths) / 3
+
+    def bm25(tf: int, length: int) -> float:
+        return idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * length / avg))
+
+    assert scores.tolist() == pytest.approx([bm25(2, lengths[0]), 0.0, bm25(1, lengths[2])], rel=1e-5)
+
+
+def test_coverage_weighs_question_terms_by_idf() -> None:
+    lexical = Lexical.build(["the budget rose", "the budget fell sharply", "rain fell"])
+    held, known = lexical.coverage("Has the budget fallen sharply?", 1)  # "fallen" is not "fell": not held
+    fallen, budget, sharply = (lexical.term_idf(t) for t in tokenize("fallen budget sharply"))
+    assert held == pytest.approx((budget + sharply) / (fallen + budget + sharply)) and known == held
+    held, known = lexical.coverage("budget of the giraffe", 2)
+    giraffe = lexical.unseen_idf()
+    assert held == 0.0 and known == pytest.approx(budget / (budget + giraffe))
+
+
+def test_passage_table_take_and_concat_keep_sentences_with_their_passages() -> None:
+    table = PassageTable(
+        content=np.array([0, 0, 1]), start=np.array([0, 10, 0]), end=np.array([9, 30, 5]),
+        line=np.array([1, 2, 1]), page=np.array([0, 0, 0]), heading=np.array([-1, -1, 0]),
+        sentence_ptr=np.array([0, 1, 3, 4]), sentence_start=np.array([0, 10, 20, 0]),
+        sentence_end=np.array([9, 19, 30, 5]),
+    )  # fmt: skip
+    taken = table.take(np.array([1, 2]))
+    assert taken.sentences(0) == (Span(10, 19), Span(20, 30)) and taken.sentences(1) == (Span(0, 5),)
+    both = PassageTable.concat([table, taken])
+    assert len(both) == 5 and both.sentences(3) == (Span(10, 19), Span(20, 30))
+    assert table.sentence_index(np.array([2, 0])).tolist() == [3, 0]
+
+
+def test_logistic_fit_recovers_a_known_model() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(4000, 3))
+    truth = Model((6.0, -2.0, 1.0), -2.0)
+    p = np.array([truth.support(*row) for row in x])
+    y = (rng.uniform(size=len(p)) < p).astype(float)
+    model = fit(x, y, np.ones(len(y)))
+    assert model.coefficients == pytest.approx(truth.coefficients, abs=0.6)
+    assert model.intercept == pytest.approx(truth.intercept, abs=0.5)
+
+
+def test_cutoff_keeps_the_share_of_answerable_questions_in_every_set() -> None:
+    model = Model((10.0, 0.0, 0.0), -5.0)  # support from the evidence alone
+
+    def measured(evidence_yes: list[float], evidence_no: list[float]) -> Measured:
+        rows = [np.array([[e, 0.0, 0.0]]) for e in evidence_yes + evidence_no]
+        return Measured([1] * len(evidence_yes) + [0] * len(evidence_no), rows)
+
+    sets = {"a": measured([0.6, 0.7, 0.8, 0.9], [0.1]), "b": measured([0.55, 0.9], [0.2, 0.5])}
+    cutoff = choose_cutoff(model, sets, keep=1.0)
+    assert cutoff == pytest.approx(model.support(0.55, 0, 0))
+    chosen = Model(model.coefficients, model.intercept, cutoff)
+    assert rates(chosen, sets["b"])["answered_rate"] == 1.0 and rates(chosen, sets["b"])["abstention"] == 1.0
+
+
+def test_highlight_prefers_the_sentence_holding_the_question_words() -> None:
+    sentences = ["The match was played in spring.", "Denver won the Super Bowl in 2016.", "It rained."]
+    terms = set(tokenize("Who won the Super Bowl?"))
+    # by cosine alone the first sentence would win; the overlap of "won", "super", "bowl" decides
+    first, last = highlight.choose([0.52, 0.45, 0.1], sentences, terms, lambda term: 1.0)
+    assert (first, last) == (1, 1)
+    first, last = highlight.choose([0.50, 0.48, 0.1], ["x y", "z w", "v"], terms, lambda term: 1.0)
+    assert (first, last) == (0, 1)  # a neighbour within the margin joins the highlight
+
+
+def test_escaping_leaves_no_markup() -> None:
+    escaped = escape_text('<script>alert("x")</script> **bold** [a](b)\nnext')
+    assert "<" not in escaped.replace("<br>", "") and "*" not in escaped and "[" not in escaped
+    assert escaped.endswith("<br>next")
