@@ -31,7 +31,7 @@ OFFTOPIC = Path(__file__).resolve().parent.parent / "eval" / "offtopic_questions
 
 @dataclass
 class Measured:
-    """Per question of one set: its label and each passage's (evidence, coverage, known)."""
+    """Per question of one set: its label and each passage's (evidence above background, coverage, known)."""
 
     labels: list[int]
     passages: list[np.ndarray]  # one (k, 3) array a question
@@ -46,11 +46,12 @@ def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def measure(engine: Engine, questions: list[tuple[str, int]]) -> Measured:
     lexical = engine.snapshot.lexical
+    background = engine.background(engine.snapshot)
     measured = Measured([], [])
     for text, label in questions:
         answer = engine.ask(text)
         rows = [
-            (max(h.sentence or 0.0, h.dense or 0.0), *lexical.coverage(answer.question, h.passage.id))
+            (max(h.sentence or 0.0, h.dense or 0.0) - background, *lexical.coverage(answer.question, h.passage.id))
             for h in answer.hits
         ]
         measured.labels.append(label)

@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from qa import highlight
-from qa.abstain import Model
+from qa.abstain import Model, probe_questions
 from qa.config import Settings
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
@@ -52,6 +54,7 @@ class Engine:
         )
         self.store = Store(self.settings.index_dir)
         self.model = Model()  # whether the documents answer (qa.abstain); ``qa calibrate`` tries others
+        self._backgrounds: dict[int, float] = {}  # generation -> the index's background evidence (qa.abstain)
         self._snapshot: Snapshot | None = None
         self._write_lock = threading.Lock()
 
@@ -200,6 +203,7 @@ class Engine:
         t2 = time.perf_counter()
         terms = set(tokenize(cleaned))
         lexical = snapshot.lexical
+        background = self.background(snapshot)
         hits = tuple(
             Hit(
                 rank=i + 1,
@@ -209,7 +213,9 @@ class Engine:
                 dense=r.dense,
                 lexical=r.lexical,
                 sentence=r.sentence_score,
-                support=self.model.support(max(r.sentence_score, r.dense), *lexical.coverage(cleaned, r.row)),
+                support=self.model.support(
+                    max(r.sentence_score, r.dense), *lexical.coverage(cleaned, r.row), background=background
+                ),
             )
             for i, r in enumerate(ranked)
         )
@@ -219,6 +225,17 @@ class Engine:
         return Answer(
             question, support >= params.threshold, hits, support=support, threshold=params.threshold, timings=timings
         )
+
+    def background(self, snapshot: Snapshot) -> float:
+        """The mean evidence that questions no document answers find in this index (``qa.abstain``)."""
+        if snapshot.generation not in self._backgrounds:
+            probes = probe_questions()
+            vectors = self.embedder.embed_queries(probes)
+            params = SearchParams()
+            found = [rank(snapshot, q, v, 3, params) for q, v in zip(probes, vectors, strict=True)]
+            evidence = [max((max(r.sentence_score, r.dense) for r in ranked), default=0.0) for ranked in found]
+            self._backgrounds[snapshot.generation] = float(np.mean(evidence)) if evidence else 0.0
+        return self._backgrounds[snapshot.generation]
 
     def passage(self, row: int, snapshot: Snapshot | None = None) -> Passage:
         """Passage ``row`` of the index, its text sliced from its stored source text."""

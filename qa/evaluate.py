@@ -15,7 +15,7 @@ from typing import Any
 
 from qa.config import MODES, ChunkSettings
 from qa.errors import VerbatimError
-from qa.metrics import evaluate, load_questions, passage_lengths
+from qa.metrics import Question, evaluate, load_questions, passage_lengths
 
 # The common recipe, measured the same way as a reference: fixed 500-character chunks, dense search only.
 BASELINE = "baseline-500"
@@ -30,6 +30,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compare", action="store_true", help=f"all modes and the {BASELINE} reference, in one run")
     parser.add_argument("--json", action="store_true", help="print the measures as JSON")
     parser.add_argument("--limit", type=int, help="only the first N questions")
+    parser.add_argument(
+        "--offtopic",
+        metavar="FILE",
+        help="also ask these questions (one a line) as unanswerable: abstention counts them",
+    )
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
@@ -38,6 +43,12 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
     set_dir = Path(args.set_dir)
     questions = load_questions(set_dir)[: args.limit]
+    if args.offtopic:
+        lines = Path(args.offtopic).read_text(encoding="utf-8").splitlines()
+        kind = questions[0].kind if questions else ""
+        questions += [
+            Question(f"offtopic-{n}", q.strip(), "contains", (), kind) for n, q in enumerate(lines) if q.strip()
+        ]
     modes = [*MODES, BASELINE] if args.compare else (args.modes or settings_from(args).mode).split(",")
     for mode in modes:
         if mode not in (*MODES, BASELINE):

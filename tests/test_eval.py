@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from qa.calibrate import OFFTOPIC
 from qa.metrics import Gold, Question, answer_key, is_hit
 from tests.conftest import EVAL_ARTICLE, ROOT
 
@@ -33,7 +34,7 @@ def test_is_hit_text_ignores_case_ligatures_spaces_and_hyphens() -> None:
 def test_eval_article_meets_the_targets() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "qa", "eval", str(EVAL_ARTICLE), "--json"],
+        [sys.executable, "-m", "qa", "eval", str(EVAL_ARTICLE), "--json", "--offtopic", str(OFFTOPIC)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -41,4 +42,6 @@ def test_eval_article_meets_the_targets() -> None:
     assert row["verbatim_rate"] == 1.0
     assert row["hit@1"] >= 0.9 and row["hit@3"] == 1.0
     assert row["median_passage_chars"] < 700
+    assert row["unanswerable"] == 3 + 114  # the article's own and the off-topic questions
     assert row["abstention"] >= 0.9 and row["answered_rate"] >= 0.95
+    assert row["highlight@1"] >= 0.8

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import sparse
 
 from qa import highlight
 from qa.abstain import Model, fit
