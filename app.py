@@ -10,8 +10,11 @@ this file lays out the page and turns library errors into messages.
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -21,13 +24,17 @@ from qa.config import MODES, SAMPLE_DOCUMENT, Settings
 from qa.engine import Engine
 from qa.errors import IndexDamagedError, VerbatimError
 from qa.loaders import SUPPORTED
-from qa.render import answer_to_dict
+from qa.render import answer_to_dict, answers_to_markdown
+from qa.types import Answer
 from qa.render_html import answer_html, escape_text
 from qa.uploads import MAX_UPLOAD_MB, store_uploads
 
 import gradio as gr
+from PIL import Image
 
-CSS_PATH = Path(__file__).resolve().parent / "qa" / "static" / "app.css"
+STATIC = Path(__file__).resolve().parent / "qa" / "static"
+CSS_PATH = STATIC / "app.css"
+PAGE_SCRIPT = "<script>" + (STATIC / "app.js").read_text(encoding="utf-8") + "</script>"
 HEADERS = ["Document", "Type", "Pages", "Passages"]
 # After an answer, scroll the chat so the question just asked is at its top and the best passage below it.
 SHOW_LATEST_QUESTION = """() => {
@@ -45,18 +52,62 @@ class App:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def ask(self, question: str, history: list[dict[str, Any]], k: int, mode: str) -> tuple[list[dict[str, Any]], str]:
+    def ask(
+        self, question: str, history: list[dict[str, Any]], answers: list[Answer], k: int, mode: str
+    ) -> tuple[list[dict[str, Any]], str, list[Answer], Any]:
+        """The chat with the question and its answer added; the answers so far, and their Markdown export."""
         question = (question or "").strip()
         if not question:
             gr.Warning("Type a question first.")
-            return history, ""
+            return history, "", answers, gr.update()
         try:
             answer = self.engine.ask(question, k=int(k), mode=mode)
             reply = answer_html(answer, self.engine.context)
+            answers = [*answers, answer]
         except VerbatimError as exc:
             reply = f'<div class="vb-none">{escape_text(str(exc))}</div>'
         user = {"role": "user", "content": escape_text(question)}
-        return [*history, user, {"role": "assistant", "content": reply}], ""
+        return [*history, user, {"role": "assistant", "content": reply}], "", answers, self.export(answers)
+
+    def ask_from_link(
+        self, history: list[dict[str, Any]], answers: list[Answer], k: int, mode: str, request: gr.Request
+    ) -> tuple[list[dict[str, Any]], str, list[Answer], Any]:
+        """Opening the page with ``?q=QUESTION`` asks that question."""
+        question = (request.query_params.get("q") or "").strip() if request else ""
+        if not question:
+            return history, "", answers, gr.update()
+        return self.ask(question, history, answers, k, mode)
+
+    def export(self, answers: list[Answer]) -> Any:
+        """The chat as a Markdown file, ready for "Download answers"."""
+        if not answers:
+            return gr.update(value=None, interactive=False)
+        folder = Path(tempfile.mkdtemp(prefix="verbatim-export-"))
+        path = folder / "verbatim-answers.md"
+        path.write_text(answers_to_markdown(answers), encoding="utf-8")
+        return gr.update(value=str(path), interactive=True)
+
+    def page_image(self, source: str, start: float, end: float) -> Image.Image:
+        """The page on which a passage (its ``source``, ``start``, ``end`` in a /search answer) starts, marked."""
+        return self._page(source, int(start), int(end), None)
+
+    def show_page(self, request: str) -> Any:
+        """The "Show on page" link of a passage: its page, the passage and its answer sentence marked."""
+        try:
+            asked = json.loads(request)
+            answer = tuple(asked["answer"]) if asked.get("answer") else None
+            image = self._page(str(asked["source"]), int(asked["start"]), int(asked["end"]), answer)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise gr.Error(f"not a page request ({exc})") from exc
+        name = os.path.basename(str(asked["source"]))
+        return gr.update(value=image, label=f"{name}: the passage marked on its page", visible=True)
+
+    def _page(self, source: str, start: int, end: int, answer: tuple[int, int] | None) -> Image.Image:
+        try:
+            png = self.engine.page_image(source, start, end, answer)
+        except VerbatimError as exc:
+            raise gr.Error(str(exc)) from exc
+        return Image.open(io.BytesIO(png))
 
     def search(self, question: str, k: int = 3) -> dict[str, Any]:
         """The object ``python -m qa ask --json`` prints for one question."""
@@ -138,8 +189,20 @@ def build(engine: Engine) -> gr.Blocks:
                 with gr.Row():
                     k = gr.Slider(1, 10, value=engine.settings.k, step=1, label="Passages to show")
                     mode = gr.Radio(list(MODES), value=engine.settings.mode, label="Search")
-                    clear = gr.Button("Clear chat", size="sm")
+                    with gr.Column(min_width=120):
+                        clear = gr.Button("Clear chat", size="sm")
+                        download = gr.DownloadButton(
+                            "Download answers", size="sm", interactive=False, elem_id="vb-download"
+                        )
+                # "Show on page" links write their request here and press the hidden button (qa/static/app.js)
+                page_request = gr.Textbox(visible="hidden", elem_id="vb-page-request")
+                page_go = gr.Button(visible="hidden", elem_id="vb-page-go")
+                answers = gr.State([])
             with gr.Column(scale=2):
+                page_view = gr.Image(
+                    label="Page", type="pil", format="png", buttons=["download", "fullscreen"], interactive=False,
+                    visible="hidden", height=760, elem_id="vb-page-view",
+                )  # fmt: skip
                 gr.Markdown("### Documents")
                 table = gr.Dataframe(value=rows, headers=HEADERS, interactive=False, wrap=True, elem_id="vb-docs")
                 files = gr.File(
@@ -150,12 +213,17 @@ def build(engine: Engine) -> gr.Blocks:
                 with gr.Row():
                     chosen = gr.Dropdown(label="Remove a document", choices=[], scale=3)
                     remove = gr.Button("Remove", size="sm", scale=1)
-        inputs = [question, chat, k, mode]
+        outputs = [chat, question, answers, download]
         for trigger in (ask.click, question.submit):
-            trigger(app.ask, inputs, [chat, question], api_visibility="private", concurrency_limit=8).then(
-                None, js=SHOW_LATEST_QUESTION
-            )
-        clear.click(lambda: [], None, chat, api_visibility="private")
+            trigger(
+                app.ask, [question, chat, answers, k, mode], outputs, api_visibility="private", concurrency_limit=8
+            ).then(None, js=SHOW_LATEST_QUESTION)
+        clear.click(
+            lambda: ([], [], gr.update(value=None, interactive=False)), None, [chat, answers, download],
+            api_visibility="private",
+        )  # fmt: skip
+        page_go.click(app.show_page, page_request, page_view, api_visibility="private", concurrency_limit=4)
+        demo.load(app.ask_from_link, [chat, answers, k, mode], outputs, api_visibility="private")
         files.upload(
             app.upload, files, [status, table, chosen], api_name="upload", api_visibility="undocumented",
             concurrency_limit=1,
@@ -163,6 +231,10 @@ def build(engine: Engine) -> gr.Blocks:
         remove.click(app.remove, chosen, [status, table, chosen], api_visibility="private", concurrency_limit=1)
         demo.load(app.documents, None, [table, chosen], api_visibility="private")
         gr.api(app.search, api_name="search", concurrency_limit=8)
+        with gr.Row(visible=False):  # the /page_image endpoint: (source, start, end) -> PNG
+            source, start, end = gr.Textbox(), gr.Number(precision=0), gr.Number(precision=0)
+            marked = gr.Image(type="pil", format="png")
+            gr.Button().click(app.page_image, [source, start, end], marked, api_name="page_image", concurrency_limit=4)
     demo.queue(default_concurrency_limit=8, max_size=256)
     return demo
 
@@ -214,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.launch(
         server_name=args.host, server_port=args.port, share=False, auth=auth, quiet=True, prevent_thread_lock=True,
         ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, footer_links=["api"],
-        max_file_size=f"{MAX_UPLOAD_MB:.0f}mb", theme=theme(), css_paths=[CSS_PATH],
+        max_file_size=f"{MAX_UPLOAD_MB:.0f}mb", theme=theme(), css_paths=[CSS_PATH], head=PAGE_SCRIPT,
     )  # fmt: skip
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Verbatim is ready: http://{host}:{args.port}/", flush=True)

@@ -18,6 +18,7 @@ from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
 from qa.lexical import tokenize
+from qa.pages import PageImages, marks
 from qa.search import SearchParams, rank
 from qa.store import Snapshot, Store, generation_name
 from qa.types import Answer, Hit, IndexReport, Passage, Span
@@ -54,7 +55,8 @@ class Engine:
         )
         self.store = Store(self.settings.index_dir)
         self.model = Model()  # whether the documents answer (qa.abstain); ``qa calibrate`` tries others
-        self._backgrounds: dict[int, float] = {}  # generation -> the index's background evidence (qa.abstain)
+        self._backgrounds: dict[int, float] = {}
+        self.pages = PageImages()  # generation -> the index's background evidence (qa.abstain)
         self._snapshot: Snapshot | None = None
         self._write_lock = threading.Lock()
 
@@ -250,7 +252,7 @@ class Engine:
             source=content.source,
             start=start,
             end=end,
-            text=self.store.read_text(content.sha256)[start:end],
+            text=self.store.read_text(content.key)[start:end],
             line=int(table.line[row]),
             page=page or None,
             heading=snapshot.headings[heading] if heading >= 0 else None,
@@ -262,8 +264,36 @@ class Engine:
         """The text that a source's offsets index (the decoded or extracted text, as stored)."""
         for content in self.snapshot.contents:
             if content.source == source:
-                return self.store.read_text(content.sha256)
+                return self.store.read_text(content.key)
         raise DocumentError(source, "is not in the index")
+
+    def page_image(self, source: str, start: int, end: int, answer: tuple[int, int] | None = None) -> bytes:
+        """A PNG of the page on which ``source[start:end]`` starts, the passage marked (the answer more strongly).
+
+        ``source``, ``start`` and ``end`` are a passage's fields in an answer; the page is rendered from the file
+        itself, which must be the one that was indexed.
+        """
+        snapshot = self.snapshot
+        content = next((c for c in snapshot.contents if c.source == source), None)
+        if content is None:
+            raise DocumentError(source, "is not in the index")
+        if content.kind not in ("pdf", "image"):
+            raise DocumentError(source, "is not a PDF or an image: it has no page to show (see the passage in context)")
+        boxes = self.store.read_boxes(content.key)
+        if boxes is None:
+            again = self.rebuild_command()
+            raise DocumentError(source, f"was indexed without its page layout; index it again ({again})")
+        if not 0 <= start < end <= len(boxes):
+            raise QuestionError(f"no passage of {os.path.basename(source)} runs from {start} to {end}")
+        record = next(d for d in snapshot.documents if d.path == source)
+        try:
+            unchanged = os.path.getsize(source) == record.size and os.path.getmtime(source) == record.mtime
+        except OSError:
+            unchanged = False
+        if not unchanged:
+            raise DocumentError(source, "has changed or moved since it was indexed; index it again to see its pages")
+        found = marks(boxes, content.page_starts, start, end, answer)
+        return self.pages.marked(source, content.sha256, content.kind, found)
 
     def context(self, passage: Passage, chars: int = 1200) -> tuple[str, str, str]:
         """The text before the passage, the passage, and the text after it (about ``chars`` each side)."""

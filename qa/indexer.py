@@ -19,7 +19,7 @@ from qa.errors import DocumentError, IndexDamagedError
 from qa.lexical import Lexical
 from qa.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
 from qa.passages import PassageTable
-from qa.store import Content, DocRecord, Snapshot, Store
+from qa.store import Content, DocRecord, Snapshot, Store, text_key
 from qa.types import Chunk, Document, IndexReport, Problem, Span
 
 Progress = Callable[[int, int], None]
@@ -31,6 +31,7 @@ MAX_FILE_BYTES = int(float(os.environ.get("VERBATIM_MAX_FILE_MB", "100")) * 1_00
 class _Fresh:
     document: Document
     chunks: list[Chunk]
+    reader: int
 
 
 def build_snapshot(
@@ -108,7 +109,7 @@ def _read_one(
             document.text, chunking, embedder.count_tokens, document.page_starts, embedder.count_tokens_many,
             document.blocks,
         )  # fmt: skip
-        fresh[sha] = _Fresh(document, chunks)
+        fresh[sha] = _Fresh(document, chunks, current_reader)
         warnings = document.warnings
     records[path] = DocRecord(
         path=path, size=len(data), mtime=os.path.getmtime(path), sha256=sha, kind=kind, warnings=warnings,
@@ -157,7 +158,7 @@ def _assemble(
     spans: list[tuple[Span, ...]] = []
     for sha, item in fresh.items():
         if sha in holders:
-            store.write_text(sha, item.document.text)
+            store.write_text(text_key(sha, item.reader), item.document.text, item.document.boxes)
             table, chunk_texts, chunk_spans = _rows(item, len(contents), headings, heading_ids)
             tables.append(table)
             texts.extend(chunk_texts)
@@ -289,4 +290,5 @@ def _new_content(sha: str, source: str, item: _Fresh, first_row: int) -> Content
         chars=len(item.document.text),
         page_starts=item.document.page_starts,
         ocr_pages=item.document.ocr_pages,
+        reader=item.reader,
     )

@@ -53,6 +53,24 @@ def citation(hit: Hit) -> str:
 NOT_ANSWERED = "The documents do not seem to answer this question."
 
 
+def citation_with_quote(hit: Hit) -> str:
+    """What "Copy citation" copies: the quote, then where it stands, as plain text."""
+    return f"\u201c{hit.passage.text}\u201d\n\u2014 {citation(hit)}"
+
+
+def answers_to_markdown(answers: list[Answer]) -> str:
+    """A chat as Markdown: each question, whether the documents answer it, every quote with its citation."""
+    lines = ["# Verbatim answers", ""]
+    for answer in answers:
+        lines += [f"## {answer.question}", ""]
+        if not answer.answered:
+            lines += [f"*{NOT_ANSWERED}*" + (" The closest passages:" if answer.hits else ""), ""]
+        for hit in answer.hits:
+            lines += [f"> {line}" if line else ">" for line in hit.passage.text.split("\n")]
+            lines += ["", f"\u2014 [{hit.rank}] {citation(hit)}", ""]
+    return "\n".join(lines)
+
+
 def answer_to_text(answer: Answer) -> str:
     """A listing for people: rank, citation and score, then the passage exactly as in the source."""
     lines = [f"Q: {answer.question}"]

@@ -6,9 +6,12 @@ as ``<br>``, so that each passage is one line of HTML that a Markdown renderer p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from urllib.parse import quote
 
-from qa.render import NOT_ANSWERED, citation_parts
+from qa.loaders import kind_of
+from qa.render import NOT_ANSWERED, citation_parts, citation_with_quote
 from qa.types import Answer, Hit, Passage
 
 Context = Callable[[Passage], tuple[str, str, str]]
@@ -67,11 +70,24 @@ def context_html(hit: Hit, context: Context) -> str:
     )  # fmt: skip
 
 
+def actions_html(hit: Hit) -> str:
+    """Links under a passage: "Show on page" (PDFs and images) and "Copy citation"; the app's script acts on them."""
+    p = hit.passage
+    links = []
+    if kind_of(p.source) in ("pdf", "image"):
+        span = [hit.highlight.start, hit.highlight.end] if hit.highlight else None
+        request = json.dumps({"source": p.source, "start": p.start, "end": p.end, "answer": span})
+        links.append(f'<a href="#vb-page:{quote(request)}" class="vb-page">Show on page</a>')
+    # the chat's sanitizer keeps a link's address but not data- attributes: what to copy travels in the address
+    links.append(f'<a href="#vb-copy:{quote(citation_with_quote(hit))}" class="vb-copy">Copy citation</a>')
+    return '<div class="vb-actions">' + " \u00b7 ".join(links) + "</div>"
+
+
 def hit_html(hit: Hit, threshold: float, context: Context | None) -> str:
     label, css = relevance(hit, threshold)
-    details = ""
+    details = actions_html(hit)
     if context is not None:
-        details = f"<details><summary>Show in context</summary>{context_html(hit, context)}</details>"
+        details += f"<details><summary>Show in context</summary>{context_html(hit, context)}</details>"
     return (
         f'<div class="vb-hit"><div class="vb-cite"><span class="vb-rank">[{hit.rank}]</span> {citation_html(hit)}'
         f' <span class="vb-score vb-{css}" title="support {hit.support:.2f}, score {hit.score:.3f}">'

@@ -5,7 +5,9 @@ Layout of ``index_dir``::
     CURRENT              names the live generation (replaced atomically, last step of a save)
     gen-000007/          one complete index: config.json, passages.npz, embeddings.npy,
                          sentence_vectors.npy, dense.faiss, lexical_counts.npz, lexical_vocab.txt
-    texts/<sha256>.txt   each distinct document text that offsets index (UTF-8)
+    texts/<key>.txt      each distinct document text that offsets index (UTF-8); the key is the file's sha256,
+                         with ".rN" added when version N of its format's reader extracted it
+    texts/<key>.boxes.npy  where each character of that text stands on its page (PDFs and scans)
     uploads/             files uploaded through the web app
     .lock                held while a process writes
 
@@ -66,6 +68,12 @@ class Content:
     chars: int
     page_starts: tuple[int, ...] = ()
     ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text was read by OCR
+    reader: int = 1  # the version of its format's reader that extracted the text
+
+    @property
+    def key(self) -> str:
+        """The name its text is stored under: a new reader's text never overwrites an older one's."""
+        return text_key(self.sha256, self.reader)
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,7 @@ class Store:
         _fsync(tmp)
         os.replace(tmp, self.root / name)
         _write_atomic(self.root / "CURRENT", name + "\n")
-        self._collect_garbage(name, {c.sha256 for c in snapshot.contents})
+        self._collect_garbage(name, {c.key for c in snapshot.contents})
         return snapshot
 
     def _generations(self) -> list[int]:
@@ -229,26 +237,38 @@ class Store:
                 found.append(int(number))
         return found
 
-    def _collect_garbage(self, live: str, shas: set[str]) -> None:
+    def _collect_garbage(self, live: str, keys: set[str]) -> None:
         for path in self.root.glob("gen-*"):
             if path.name != live:
                 shutil.rmtree(path, ignore_errors=True)
         if self.texts_dir.is_dir():
-            for path in self.texts_dir.glob("*.txt"):
-                if path.stem not in shas:
-                    path.unlink(missing_ok=True)
+            for pattern, suffix in (("*.txt", ".txt"), ("*.boxes.npy", ".boxes.npy")):
+                for path in self.texts_dir.glob(pattern):
+                    if path.name.removesuffix(suffix) not in keys:
+                        path.unlink(missing_ok=True)
             for path in self.texts_dir.glob(".*.tmp-*"):  # left by a writer that was killed
                 path.unlink(missing_ok=True)
 
-    def write_text(self, sha: str, text: str) -> None:
-        """Store a document's text under its content hash (write-once, atomic)."""
-        path = self.texts_dir / f"{sha}.txt"
+    def write_text(self, key: str, text: str, boxes: np.ndarray | None = None) -> None:
+        """Store a document's text (and its characters' boxes) under its key (write-once, atomic)."""
+        path = self.texts_dir / f"{key}.txt"
         if not path.exists():
             self.texts_dir.mkdir(parents=True, exist_ok=True)
             _write_atomic(path, text)
+        boxes_path = self.texts_dir / f"{key}.boxes.npy"
+        if boxes is not None and not boxes_path.exists():
+            tmp = boxes_path.with_name(f".{boxes_path.name}.tmp-{os.getpid()}")
+            with open(tmp, "wb") as handle:
+                np.save(handle, boxes.astype(np.float32))
+            os.replace(tmp, boxes_path)
 
-    def read_text(self, sha: str) -> str:
-        return _read_text(str(self.texts_dir / f"{sha}.txt"))
+    def read_text(self, key: str) -> str:
+        return _read_text(str(self.texts_dir / f"{key}.txt"))
+
+    def read_boxes(self, key: str) -> np.ndarray | None:
+        """Each character's box (x0, top, x1, bottom) on its page, or None for a text without pages."""
+        path = self.texts_dir / f"{key}.boxes.npy"
+        return np.load(path) if path.is_file() else None
 
     @contextmanager
     def lock(self, timeout: float = 0.0) -> Iterator[None]:
@@ -286,6 +306,10 @@ def _matrix(path: Path, passages: int) -> np.ndarray | RowFile:
 def _read_text(path: str) -> str:
     with open(path, encoding="utf-8", newline="") as handle:
         return handle.read()
+
+
+def text_key(sha256: str, reader: int) -> str:
+    return sha256 if reader <= 1 else f"{sha256}.r{reader}"
 
 
 def file_sha256(path: Path) -> str:

@@ -1,0 +1,121 @@
+"""A cited passage shown on its page: the page rendered once (cached), the passage's lines marked.
+
+The boxes come from the reader of the page layout (PDFium's character boxes, or tesseract's word boxes for a
+scan), kept beside the extracted text in the index, so a passage's marks are a slice of them, as its text is.
+Lines of the passage get a translucent yellow box, the answer sentence a stronger orange one.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa.errors import DocumentError
+
+RENDER_DPI = 110  # A4 at about 910 x 1290 pixels: readable beside the chat, sharp when opened full size
+CACHED_PAGES = 16  # rendered pages kept (about 3.5 MB each)
+PASSAGE_FILL = (255, 214, 0, 70)
+ANSWER_FILL = (255, 120, 0, 110)
+
+
+@dataclass(frozen=True)
+class PageMarks:
+    """What to draw on one page: its number (1-based), and rectangles in the page's own units."""
+
+    page: int
+    passage: list[tuple[float, float, float, float]]
+    answer: list[tuple[float, float, float, float]]
+
+
+def line_rectangles(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Characters' boxes (x0, top, x1, bottom; NaN for inserted characters) merged into one box a line."""
+    rects: list[list[float]] = []
+    for x0, top, x1, bottom in boxes[~np.isnan(boxes).any(axis=1)].tolist():
+        if rects:
+            last = rects[-1]
+            middle = (top + bottom) / 2
+            same_line = last[1] <= middle <= last[3] and x0 >= last[0] - 1
+            if same_line:
+                last[0], last[1], last[2], last[3] = min(last[0], x0), min(last[1], top), max(last[2], x1), max(
+                    last[3], bottom
+                )
+                continue
+        rects.append([x0, top, x1, bottom])
+    return [(a, b, c, d) for a, b, c, d in rects]
+
+
+def marks(boxes: np.ndarray, page_starts: tuple[int, ...], start: int, end: int,
+          answer: tuple[int, int] | None = None) -> PageMarks:  # fmt: skip
+    """The marks for ``text[start:end]`` on the page where it starts (the rest of it is on later pages)."""
+    page = int(np.searchsorted(page_starts, start, side="right")) if page_starts else 1
+    page_end = page_starts[page] if page < len(page_starts) else len(boxes)
+    stop = min(end, page_end)
+    answer_rects = []
+    if answer is not None and answer[0] < stop:
+        answer_rects = line_rectangles(boxes[max(answer[0], start) : min(answer[1], stop)])
+    return PageMarks(page, line_rectangles(boxes[start:stop]), answer_rects)
+
+
+class PageImages:
+    """Renders pages of PDFs and images on demand, keeps the last ``CACHED_PAGES``, and marks passages."""
+
+    def __init__(self, capacity: int = CACHED_PAGES) -> None:
+        self.capacity = capacity
+        self._cache: OrderedDict[tuple[str, str, int], tuple[Any, float, float]] = OrderedDict()
+        self._lock = threading.Lock()  # PDFium is not thread-safe; the cache is shared
+
+    def page(self, path: str, sha256: str, kind: str, number: int) -> tuple[Any, float, float]:
+        """The page as a PIL image, and the page's width and height in the units of its boxes."""
+        key = (path, sha256, number)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            rendered = _render(path, kind, number)
+            self._cache[key] = rendered
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+            return rendered
+
+    def marked(self, path: str, sha256: str, kind: str, found: PageMarks) -> bytes:
+        """The page of ``found`` with its marks drawn, as PNG bytes."""
+        from PIL import Image, ImageDraw
+
+        image, width, height = self.page(path, sha256, kind, found.page)
+        scale_x, scale_y = image.width / width, image.height / height
+        overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        for rects, fill in ((found.passage, PASSAGE_FILL), (found.answer, ANSWER_FILL)):
+            for x0, top, x1, bottom in rects:
+                draw.rectangle((x0 * scale_x - 2, top * scale_y - 2, x1 * scale_x + 2, bottom * scale_y + 2), fill=fill)
+        out = io.BytesIO()
+        Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB").save(out, format="PNG", optimize=False)
+        return out.getvalue()
+
+
+def _render(path: str, kind: str, number: int) -> tuple[Any, float, float]:
+    if kind == "image":
+        from PIL import Image, ImageSequence
+
+        with Image.open(path) as image:
+            frame = next(f for n, f in enumerate(ImageSequence.Iterator(image)) if n == number - 1).convert("RGB")
+        return frame, float(frame.width), float(frame.height)
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except (pdfium.PdfiumError, OSError) as exc:
+        raise DocumentError(path, f"cannot be opened to show its page ({exc})") from exc
+    try:
+        page = pdf[number - 1]
+        width, height = page.get_size()
+        image = page.render(scale=RENDER_DPI / 72).to_pil().convert("RGB")
+        page.close()
+    finally:
+        pdf.close()
+    return image, float(width), float(height)
