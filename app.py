@@ -27,7 +27,7 @@ from qa.loaders import SUPPORTED
 from qa.render import answer_to_dict, answers_to_markdown
 from qa.types import Answer
 from qa.render_html import answer_html, escape_text
-from qa.uploads import MAX_UPLOAD_MB, store_uploads
+from qa.uploads import store_uploads
 
 import gradio as gr
 from PIL import Image
@@ -125,7 +125,7 @@ class App:
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
         if not files:
             return "Choose one or more files to add.", *self.documents()
-        stored, refused = store_uploads(list(files), self.engine.store.uploads_dir)
+        stored, refused = store_uploads(list(files), self.engine.store.uploads_dir, self.engine.settings.max_upload_mb)
         lines = [f"Not added: {p.path} {p.reason}." for p in refused]
         if stored:
 
@@ -206,7 +206,7 @@ def build(engine: Engine) -> gr.Blocks:
                 gr.Markdown("### Documents")
                 table = gr.Dataframe(value=rows, headers=HEADERS, interactive=False, wrap=True, elem_id="vb-docs")
                 files = gr.File(
-                    label=f"Add documents ({', '.join(accepted)}; up to {MAX_UPLOAD_MB:.0f} MB each)",
+                    label=f"Add documents ({', '.join(accepted)}; up to {engine.settings.max_upload_mb:g} MB each)",
                     file_count="multiple", file_types=accepted, elem_id="vb-upload",
                 )  # fmt: skip
                 status = gr.Markdown(elem_id="vb-status")
@@ -259,12 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verbatim's web app.")
     parser.add_argument("docs", nargs="*", metavar="DOC", help="documents or folders to index first")
     parser.add_argument("--index-dir", help="index folder (default: index/ or $VERBATIM_INDEX_DIR)")
-    parser.add_argument("--host", default=os.environ.get("VERBATIM_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("VERBATIM_PORT", "7860")))
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1 or $VERBATIM_HOST)")
+    parser.add_argument("--port", help="port (default 7860 or $VERBATIM_PORT)")
     parser.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
     args = parser.parse_args(argv)
-    engine = Engine(Settings.from_env(index_dir=args.index_dir, model=args.model))
     try:
+        settings = Settings.from_env(index_dir=args.index_dir, model=args.model, host=args.host, port=args.port)
+        engine = Engine(settings)
         if args.docs or not engine.has_index() or not engine.documents():
             report = engine.add(args.docs or [SAMPLE_DOCUMENT])
             for problem in report.problems:
@@ -277,19 +278,19 @@ def main(argv: list[str] | None = None) -> int:
     except VerbatimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    password = os.environ.get("VERBATIM_PASSWORD")
-    warning = exposure_warning(args.host, password)
+    warning = exposure_warning(settings.host, settings.password)
     if warning:
         print(warning, file=sys.stderr)
-    auth = (os.environ.get("VERBATIM_USER", "verbatim"), password) if password else None
+    auth = (settings.user, settings.password) if settings.password else None
     demo = build(engine)
     demo.launch(
-        server_name=args.host, server_port=args.port, share=False, auth=auth, quiet=True, prevent_thread_lock=True,
-        ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, footer_links=["api"],
-        max_file_size=f"{MAX_UPLOAD_MB:.0f}mb", theme=theme(), css_paths=[CSS_PATH], head=PAGE_SCRIPT,
+        server_name=settings.host, server_port=settings.port, share=False, auth=auth, quiet=True,
+        prevent_thread_lock=True, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
+        footer_links=["api"], max_file_size=f"{settings.max_upload_mb:g}mb", theme=theme(), css_paths=[CSS_PATH],
+        head=PAGE_SCRIPT,
     )  # fmt: skip
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Verbatim is ready: http://{host}:{args.port}/", flush=True)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"Verbatim is ready: http://{host}:{settings.port}/", flush=True)
     demo.block_thread()
     return 0
 

@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from qa.config import BACKENDS, CACHE_DIR
 from qa.errors import ModelError
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
-CACHE_DIR = Path(os.environ.get("VERBATIM_CACHE_DIR", Path.home() / ".cache" / "verbatim"))
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -46,11 +45,11 @@ class TorchBackend:
 class OnnxBackend:
     """The same transformer exported to ONNX; pooling and normalisation as the model folder says."""
 
-    def __init__(self, path: Path, quantized: bool, threads: int | None = None) -> None:
+    def __init__(self, path: Path, quantized: bool, threads: int | None = None, cache_dir: Path = CACHE_DIR) -> None:
         import onnxruntime as ort
 
         self.pooling, self.normalize = _pooling_of(path)
-        model_file = onnx_file(path, quantized)
+        model_file = onnx_file(path, quantized, cache_dir)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -72,11 +71,11 @@ class OnnxBackend:
         return tokens, pooled.astype(np.float32)
 
 
-def make_backend(name: str, path: Path, threads: int | None = None) -> Any:
+def make_backend(name: str, path: Path, threads: int | None = None, cache_dir: Path = CACHE_DIR) -> Any:
     if name == "torch":
         return TorchBackend(path)
     if name in ("onnx", "onnx-int8"):
-        return OnnxBackend(path, quantized=name == "onnx-int8", threads=threads)
+        return OnnxBackend(path, quantized=name == "onnx-int8", threads=threads, cache_dir=cache_dir)
     raise ModelError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
 
 
@@ -92,9 +91,9 @@ def _pooling_of(path: Path) -> tuple[str, bool]:
     return pooling, "Normalize" in kinds
 
 
-def onnx_file(path: Path, quantized: bool) -> Path:
+def onnx_file(path: Path, quantized: bool, cache_dir: Path = CACHE_DIR) -> Path:
     """The model's ONNX export (int8: dynamically quantised), made on first use and cached by model hash."""
-    folder = CACHE_DIR / "onnx" / f"{path.name}-{_model_hash(path)}"
+    folder = cache_dir / "onnx" / f"{path.name}-{_model_hash(path)}"
     fp32 = folder / "model.onnx"
     int8 = folder / "model-int8.onnx"
     target = int8 if quantized else fp32

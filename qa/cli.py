@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qa.backends import BACKENDS
-from qa.config import MODES, Settings
+from qa.config import BACKENDS, MODES, Settings
 from qa.errors import IndexDamagedError, VerbatimError
 
 

