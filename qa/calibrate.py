@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.abstain import Model, fit
+from qa.console import progress_bar, settings_from
 from qa.metrics import load_questions
 
 if TYPE_CHECKING:
@@ -123,7 +124,6 @@ def calibrate(sets: dict[str, Measured], keep: float) -> dict[str, object]:
 
 
 def run_calibrate_command(args: argparse.Namespace) -> int:
-    from qa.cli import progress_bar, settings_from
     from qa.engine import Engine
 
     offtopic = [q.strip() for q in Path(args.offtopic).read_text(encoding="utf-8").splitlines() if q.strip()]

@@ -9,8 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qa.config import BACKENDS, MODES, Settings
-from qa.errors import IndexDamagedError, VerbatimError
+from qa.calibrate import add_calibrate_arguments, run_calibrate_command
+from qa.config import BACKENDS, MODES
+from qa.console import error_line, page_bars, progress_bar, settings_from
+from qa.errors import VerbatimError
+from qa.evaluate import add_eval_arguments, run_eval_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,10 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except IndexDamagedError as exc:
-        return _fail(f"{exc}. Rebuild it with: {_engine(args).rebuild_command()}")
     except VerbatimError as exc:
-        return _fail(str(exc))
+        print(error_line(exc, lambda: _engine(args).rebuild_command()), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
     except BrokenPipeError:
@@ -56,24 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=MODES, help="search mode (default hybrid)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one a line")
 
+    serve = sub.add_parser("serve", help="Start the web app (the same as python app.py).", add_help=False)
+    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    serve.set_defaults(run=_serve)
+
     docs = command("documents", _documents, "List the indexed documents.")
     docs.add_argument("--json", action="store_true")
-
-    from qa.evaluate import add_eval_arguments, run_eval_command
 
     evaluate = command("eval", run_eval_command, "Measure retrieval on an evaluation set (see ../shared/eval).")
     add_eval_arguments(evaluate)
 
-    from qa.calibrate import add_calibrate_arguments, run_calibrate_command
-
     calibrate = command("calibrate", run_calibrate_command, "Choose the 'not in the documents' threshold from data.")
     add_calibrate_arguments(calibrate)
     return parser
-
-
-def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
-    given = {"index_dir": args.index_dir, "model": args.model, "backend": args.backend, **extra}
-    return Settings.from_env(**given)
 
 
 def _engine(args: argparse.Namespace) -> Any:
@@ -84,28 +81,6 @@ def _engine(args: argparse.Namespace) -> Any:
         cached = Engine(settings_from(args, mode=getattr(args, "mode", None)))
         args._engine = cached
     return cached
-
-
-def progress_bar(label: str = "Embedding", unit: str = "passage") -> Callable[[int, int], None]:
-    """A tqdm bar on stderr (items done, rate, time left), made on the first update."""
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        bar = state.get("bar")
-        if bar is None:
-            bar = state["bar"] = tqdm(total=total, unit=unit, desc=label, file=sys.stderr, dynamic_ncols=True)
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return update
-
-
-def page_bars(path: str) -> Callable[[int, int], None]:
-    """A bar for the pages of one document being read (PDFs and images)."""
-    return progress_bar(f"Reading {Path(path).name}", unit="page")
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -146,6 +121,12 @@ def _ask(args: argparse.Namespace) -> int:
         else:
             print(("\n" if i else "") + answer_to_text(answer), flush=True)
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from qa.webapp import main as serve
+
+    return serve(args.rest)
 
 
 def _documents(args: argparse.Namespace) -> int:

@@ -15,8 +15,9 @@ from typing import Literal, TypeVar, cast, get_args
 from qa.errors import VerbatimError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INDEX_DIR = PROJECT_ROOT / "index"
-SAMPLE_DOCUMENT = PROJECT_ROOT / "samples" / "article.txt"
+CHECKOUT = (PROJECT_ROOT / "app.py").is_file()  # run from the project's folder, not installed as a package
+DEFAULT_INDEX_DIR = PROJECT_ROOT / "index" if CHECKOUT else Path("index")  # installed: index/ where it runs
+SAMPLE_DOCUMENT = PROJECT_ROOT / "samples" / "article.txt"  # the checkout's sample (not in the wheel)
 CACHE_DIR = Path.home() / ".cache" / "verbatim"
 
 Mode = Literal["hybrid", "dense", "lexical"]

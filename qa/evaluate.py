@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.config import MODES, ChunkSettings
+from qa.console import progress_bar, settings_from
 from qa.errors import VerbatimError
 from qa.metrics import Question, evaluate, load_questions, passage_lengths
 
@@ -38,7 +39,6 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
-    from qa.cli import progress_bar, settings_from
     from qa.engine import Engine
 
     set_dir = Path(args.set_dir)

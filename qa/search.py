@@ -95,7 +95,8 @@ def rank(
 def _sentence_cosines(snapshot: Snapshot, row: int, query: np.ndarray) -> tuple[float, ...]:
     table = snapshot.passages
     lo, hi = int(table.sentence_ptr[row]), int(table.sentence_ptr[row + 1])
-    return tuple((np.asarray(snapshot.sentence_vectors[lo:hi], dtype=np.float32) @ query).tolist())
+    vectors = snapshot.sentence_vectors[np.arange(lo, hi)]  # in memory or read from disk (qa.rowfile)
+    return tuple((np.asarray(vectors, dtype=np.float32) @ query).tolist())
 
 
 def _best_sentences(

@@ -114,6 +114,8 @@ def test_upload_then_ask_and_hostile_text_stays_text(page, tmp_path: Path) -> No
     page.set_input_files("#vb-upload input[type=file]", str(upload))
     page.wait_for_function("() => document.querySelector('#vb-status').innerText.includes('1 added')", timeout=120000)
     assert "lighthouse notes.txt" in page.locator("#vb-docs").inner_text()
+    page.wait_for_timeout(500)
+    assert "common." not in page.locator("body").inner_text(), "an untranslated Gradio key is shown"
     ask(page, "What did the lighthouse keeper write in the logbook?")
     first = page.locator(".vb-hit").nth(0)
     assert "lighthouse notes.txt" in first.locator(".vb-cite").inner_text()

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from app import exposure_warning
+from qa.webapp import exposure_warning
 from tests.app_server import running_app
 from tests.conftest import ARTICLE
 

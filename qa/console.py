@@ -1,0 +1,46 @@
+"""What the command-line front ends share: settings from flags, progress bars, and errors as one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qa.config import Settings
+from qa.errors import IndexDamagedError, VerbatimError
+
+
+def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
+    given = {"index_dir": args.index_dir, "model": args.model, "backend": args.backend, **extra}
+    return Settings.from_env(**given)
+
+
+def progress_bar(label: str = "Embedding", unit: str = "passage") -> Callable[[int, int], None]:
+    """A tqdm bar on stderr (items done, rate, time left), made on the first update."""
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, unit=unit, desc=label, file=sys.stderr, dynamic_ncols=True)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def page_bars(path: str) -> Callable[[int, int], None]:
+    """A bar for the pages of one document being read (PDFs and images)."""
+    return progress_bar(f"Reading {Path(path).name}", unit="page")
+
+
+def error_line(exc: VerbatimError, rebuild_command: Callable[[], str]) -> str:
+    """A library error as the one line a person reads (a damaged index names the command that rebuilds it)."""
+    if isinstance(exc, IndexDamagedError):
+        return f"error: {exc}. Rebuild it with: {rebuild_command()}"
+    return f"error: {exc}"
