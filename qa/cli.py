@@ -15,6 +15,8 @@ from qa.console import error_line, page_bars, progress_bar, settings_from
 from qa.errors import VerbatimError
 from qa.evaluate import add_eval_arguments, run_eval_command
 
+QUESTION_BATCH = 64  # questions embedded together by ask --questions
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
@@ -53,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = command("ask", _ask, "Answer a question with passages quoted from the documents.")
     ask.add_argument("question", nargs="?", help="the question (or use --questions FILE)")
-    ask.add_argument("--questions", metavar="FILE", help="a file of questions, one a line ('-' for stdin)")
+    ask.add_argument(
+        "--questions", metavar="FILE",
+        help='a file of questions, one a line (\'-\' for stdin); a line may be {"question": ..., "history": [...]}',
+    )  # fmt: skip
     ask.add_argument("-k", type=int, help="number of passages (default 3)")
     ask.add_argument("--mode", choices=MODES, help="search mode (default hybrid)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one a line")
@@ -108,19 +113,39 @@ def _ask(args: argparse.Namespace) -> int:
         else:
             with open(args.questions, encoding="utf-8") as handle:
                 lines = handle.read().splitlines()
-        questions = [line.strip() for line in lines if line.strip()]
+        questions = [_question_line(line, n) for n, line in enumerate(lines, start=1) if line.strip()]
     elif args.question is not None:
-        questions = [args.question]
+        questions = [(args.question, [])]
     else:
         raise QuestionError("give a question, or --questions FILE")
     engine = _engine(args)
-    for i, question in enumerate(questions):
-        answer = engine.ask(question, k=args.k, mode=args.mode)
-        if args.json:
-            print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)
-        else:
-            print(("\n" if i else "") + answer_to_text(answer), flush=True)
+    for start in range(0, len(questions), QUESTION_BATCH):  # embedded a batch at a time, printed as they come
+        answers = engine.ask_many(questions[start : start + QUESTION_BATCH], k=args.k, mode=args.mode)
+        for i, answer in enumerate(answers, start=start):
+            if args.json:
+                print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)
+            else:
+                print(("\n" if i else "") + answer_to_text(answer), flush=True)
     return 0
+
+
+def _question_line(line: str, number: int) -> tuple[str, list[str]]:
+    """A line of ``--questions``: plain text is a question; a JSON object gives "question" and "history"."""
+    from qa.errors import QuestionError
+
+    text = line.strip()
+    if not text.startswith("{"):
+        return text, []
+    try:
+        item = json.loads(text)
+        question, history = item["question"], item.get("history", [])
+        if not isinstance(question, str) or not all(isinstance(h, str) for h in history):
+            raise TypeError("question and history must be text")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise QuestionError(
+            f'line {number} of the questions is not {{"question": "...", "history": ["..."]}} ({exc})'
+        ) from exc
+    return question, list(history)
 
 
 def _serve(args: argparse.Namespace) -> int:

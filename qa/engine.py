@@ -6,24 +6,35 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
-from qa import highlight
+from qa import conversation, highlight
 from qa.abstain import Model, probe_questions
 from qa.config import Settings
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
 from qa.lexical import tokenize
-from qa.pages import PageImages, marks
-from qa.search import SearchParams, rank
+from qa.pages import PageImages, page_png
+from qa.search import SearchParams, background, rank
 from qa.store import Snapshot, Store, generation_name
 from qa.types import Answer, Hit, IndexReport, Passage, Span
 
 MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A question ready to search: as asked, the query to run, the words history added, the parameters."""
+
+    question: str
+    searched: str
+    carried: tuple[str, ...]
+    params: SearchParams
 
 
 @dataclass(frozen=True)
@@ -189,26 +200,59 @@ class Engine:
         return params
 
     def ask(
-        self, question: str, k: int | None = None, mode: str | None = None, params: SearchParams | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        mode: str | None = None,
+        params: SearchParams | None = None,
+        history: Sequence[str] = (),
     ) -> Answer:
-        """The ``k`` passages that best answer ``question``, and whether the documents answer it."""
-        cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        if not cleaned:
-            raise QuestionError("the question is empty: type a question about the documents")
+        """The ``k`` passages that best answer ``question``, and whether the documents answer it.
+
+        ``history``, the earlier questions of a conversation (oldest first), resolves a follow-up that refers
+        back to them (``qa.conversation``); ``Answer.searched`` is the query that was run.
+        """
+        return self.ask_many([(question, history)], k, mode, params)[0]
+
+    def ask_many(
+        self,
+        questions: Sequence[tuple[str, Sequence[str]]],
+        k: int | None = None,
+        mode: str | None = None,
+        params: SearchParams | None = None,
+    ) -> list[Answer]:
+        """``ask`` for many ``(question, history)`` pairs, their queries embedded in one batch."""
         k = self.settings.k if k is None else k
         if k < 1:
             raise QuestionError("the number of passages must be at least 1")
         params = params or self.search_params(mode)
         snapshot = self.snapshot
-        timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        query = self.embedder.embed_queries([cleaned])[0]
+        prepared = [self._prepare(snapshot, question, history, params) for question, history in questions]
+        vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
+        embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
+        return [self._answer(snapshot, p, vector, k, embedded) for p, vector in zip(prepared, vectors, strict=True)]
+
+    def _prepare(self, snapshot: Snapshot, question: str, history: Sequence[str], params: SearchParams) -> _Asked:
+        """The question cleaned, and the query to run for it in its conversation."""
+        cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
+        if not cleaned:
+            raise QuestionError("the question is empty: type a question about the documents")
+        earlier = [h for h in history if h.strip()][-conversation.LOOK_BACK :]
+        if not earlier or not conversation.refers_back(cleaned):
+            return _Asked(question, cleaned, (), params)
+        prefer = conversation.documents_of(snapshot, earlier, self.embedder.embed_queries(earlier), params)
+        resolved = conversation.resolve(cleaned, earlier, partial(conversation.salience, snapshot, contents=prefer))
+        return _Asked(question, resolved.query, resolved.carried, replace(params, prefer=prefer))
+
+    def _answer(self, snapshot: Snapshot, asked: _Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
+        timings: dict[str, float] = {"embed": embedded}
+        t0 = time.perf_counter()
+        ranked = rank(snapshot, asked.searched, query, k, asked.params, stages=timings)
         t1 = time.perf_counter()
-        ranked = rank(snapshot, cleaned, query, k, params, stages=timings)
-        t2 = time.perf_counter()
-        terms = set(tokenize(cleaned))
+        terms = set(tokenize(asked.searched))
         lexical = snapshot.lexical
-        background = self.background(snapshot)
+        floor = self.background(snapshot)
         hits = tuple(
             Hit(
                 rank=i + 1,
@@ -219,27 +263,26 @@ class Engine:
                 lexical=r.lexical,
                 sentence=r.sentence_score,
                 support=self.model.support(
-                    max(r.sentence_score, r.dense), *lexical.coverage(cleaned, r.row), background=background
+                    max(r.sentence_score, r.dense), *lexical.coverage(asked.searched, r.row), background=floor
                 ),
             )
             for i, r in enumerate(ranked)
         )
-        t3 = time.perf_counter()
-        timings.update(embed=t1 - t0, passages=t3 - t2, total=t3 - t0)
+        t2 = time.perf_counter()
+        timings.update(passages=t2 - t1, total=t2 - t0 + embedded)
         support = max((h.support for h in hits), default=0.0)
+        threshold = asked.params.threshold
         return Answer(
-            question, support >= params.threshold, hits, support=support, threshold=params.threshold, timings=timings
-        )
+            asked.question, support >= threshold, hits, support=support, threshold=threshold,
+            searched=asked.searched, carried=asked.carried, timings=timings,
+            preferred=tuple(sorted(snapshot.contents[c].source for c in asked.params.prefer)),
+        )  # fmt: skip
 
     def background(self, snapshot: Snapshot) -> float:
         """The mean evidence that questions no document answers find in this index (``qa.abstain``)."""
         if snapshot.generation not in self._backgrounds:
             probes = probe_questions()
-            vectors = self.embedder.embed_queries(probes)
-            params = SearchParams()
-            found = [rank(snapshot, q, v, 3, params) for q, v in zip(probes, vectors, strict=True)]
-            evidence = [max((max(r.sentence_score, r.dense) for r in ranked), default=0.0) for ranked in found]
-            self._backgrounds[snapshot.generation] = float(np.mean(evidence)) if evidence else 0.0
+            self._backgrounds[snapshot.generation] = background(snapshot, probes, self.embedder.embed_queries(probes))
         return self._backgrounds[snapshot.generation]
 
     def passage(self, row: int, snapshot: Snapshot | None = None) -> Passage:
@@ -276,27 +319,7 @@ class Engine:
         ``source``, ``start`` and ``end`` are a passage's fields in an answer; the page is rendered from the file
         itself, which must be the one that was indexed.
         """
-        snapshot = self.snapshot
-        content = next((c for c in snapshot.contents if c.source == source), None)
-        if content is None:
-            raise DocumentError(source, "is not in the index")
-        if content.kind not in ("pdf", "image"):
-            raise DocumentError(source, "is not a PDF or an image: it has no page to show (see the passage in context)")
-        boxes = self.store.read_boxes(content.key)
-        if boxes is None:
-            again = self.rebuild_command()
-            raise DocumentError(source, f"was indexed without its page layout; index it again ({again})")
-        if not 0 <= start < end <= len(boxes):
-            raise QuestionError(f"no passage of {os.path.basename(source)} runs from {start} to {end}")
-        record = next(d for d in snapshot.documents if d.path == source)
-        try:
-            unchanged = os.path.getsize(source) == record.size and os.path.getmtime(source) == record.mtime
-        except OSError:
-            unchanged = False
-        if not unchanged:
-            raise DocumentError(source, "has changed or moved since it was indexed; index it again to see its pages")
-        found = marks(boxes, content.page_starts, start, end, answer)
-        return self.pages.marked(source, content.sha256, content.kind, found)
+        return page_png(self.snapshot, self.store, self.pages, source, (start, end), answer, self.rebuild_command)
 
     def context(self, passage: Passage, chars: int = 1200) -> tuple[str, str, str]:
         """The text before the passage, the passage, and the text after it (about ``chars`` each side)."""

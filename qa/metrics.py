@@ -141,7 +141,7 @@ def evaluate(engine: Engine, questions: list[Question], mode: str, kind: str = "
     originals: dict[str, str] = {}
     for question in questions:
         started = time.perf_counter()
-        answer = engine.ask(question.question, k=max(KS), mode=mode)
+        answer = engine.ask(question.question, k=max(KS), mode=mode, history=question.history)
         result.seconds.append(time.perf_counter() - started)
         result.questions += 1
         for hit in answer.hits:

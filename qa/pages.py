@@ -8,14 +8,17 @@ Lines of the passage get a translucent yellow box, the answer sentence a stronge
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from qa.errors import DocumentError
+from qa.errors import DocumentError, QuestionError
+from qa.store import Snapshot, Store
 
 RENDER_DPI = 110  # A4 at about 910 x 1290 pixels: readable beside the chat, sharp when opened full size
 CACHED_PAGES = 16  # rendered pages kept (about 3.5 MB each)
@@ -119,3 +122,27 @@ def _render(path: str, kind: str, number: int) -> tuple[Any, float, float]:
     finally:
         pdf.close()
     return image, float(width), float(height)
+
+
+def page_png(snapshot: Snapshot, store: Store, images: PageImages, source: str, span: tuple[int, int],
+             answer: tuple[int, int] | None, rebuild_command: Callable[[], str]) -> bytes:  # fmt: skip
+    """The PNG of ``Engine.page_image``: checks that the passage has a page to show, then draws it."""
+    start, end = span
+    content = next((c for c in snapshot.contents if c.source == source), None)
+    if content is None:
+        raise DocumentError(source, "is not in the index")
+    if content.kind not in ("pdf", "image"):
+        raise DocumentError(source, "is not a PDF or an image: it has no page to show (see the passage in context)")
+    boxes = store.read_boxes(content.key)
+    if boxes is None:
+        raise DocumentError(source, f"was indexed without its page layout; index it again ({rebuild_command()})")
+    if not 0 <= start < end <= len(boxes):
+        raise QuestionError(f"no passage of {os.path.basename(source)} runs from {start} to {end}")
+    record = next(d for d in snapshot.documents if d.path == source)
+    try:
+        unchanged = os.path.getsize(source) == record.size and os.path.getmtime(source) == record.mtime
+    except OSError:
+        unchanged = False
+    if not unchanged:
+        raise DocumentError(source, "has changed or moved since it was indexed; index it again to see its pages")
+    return images.marked(source, content.sha256, content.kind, marks(boxes, content.page_starts, start, end, answer))

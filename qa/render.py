@@ -13,6 +13,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "searched": answer.searched,
         "passages": [hit_to_dict(hit) for hit in answer.hits],
     }
 
@@ -71,9 +72,21 @@ def answers_to_markdown(answers: list[Answer]) -> str:
     return "\n".join(lines)
 
 
+def searched_with(answer: Answer) -> str:
+    """What the earlier questions changed in the search, as the reader is told it ("" when nothing)."""
+    parts = []
+    if answer.carried:
+        parts.append("with: " + " ".join(answer.carried))
+    if answer.preferred:
+        parts.append("mainly in: " + ", ".join(os.path.basename(p) for p in answer.preferred))
+    return f"(searched {'; '.join(parts)}, from your earlier question)" if parts else ""
+
+
 def answer_to_text(answer: Answer) -> str:
     """A listing for people: rank, citation and score, then the passage exactly as in the source."""
     lines = [f"Q: {answer.question}"]
+    if searched_with(answer):
+        lines.append(searched_with(answer))
     if not answer.answered:
         lines.append(NOT_ANSWERED + (" The closest passages:" if answer.hits else ""))
     for hit in answer.hits:

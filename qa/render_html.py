@@ -11,7 +11,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from qa.loaders import kind_of
-from qa.render import NOT_ANSWERED, citation_parts, citation_with_quote
+from qa.render import NOT_ANSWERED, citation_parts, citation_with_quote, searched_with
 from qa.types import Answer, Hit, Passage
 
 Context = Callable[[Passage], tuple[str, str, str]]
@@ -99,6 +99,8 @@ def hit_html(hit: Hit, threshold: float, context: Context | None) -> str:
 def answer_html(answer: Answer, context: Context | None = None) -> str:
     """The chat reply: a plain statement when the documents do not answer, then the passages."""
     parts = []
+    if searched_with(answer):
+        parts.append(f'<div class="vb-searched">{escape_text(searched_with(answer))}</div>')
     if not answer.answered:
         lead = NOT_ANSWERED + (" The closest passages are below." if answer.hits else "")
         parts.append(f'<div class="vb-none">{escape_text(lead)}</div>')

@@ -20,6 +20,8 @@ class SearchParams:
     sentence_weight: float = 0.7  # dense evidence = 0.3 * passage cosine + 0.7 * best sentence cosine
     candidates: int = 50  # from each of dense and BM25 (50 or 100: within half a point, docs/EVALUATION.md)
     threshold: float = CUTOFF  # the support (qa.abstain) at which the documents are taken to answer
+    prefer: frozenset[int] = frozenset()  # documents (content ids) the conversation is in: preferred mildly
+    prefer_bonus: float = 0.2  # added to the fused score (0 to 1) of their passages
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def rank(
         score = rrf(meaning, lexical)
     else:
         score = blend(meaning, lexical, params.alpha)
+    if params.prefer:
+        score = score + params.prefer_bonus * np.isin(snapshot.passages.content[rows], list(params.prefer))
     order = np.lexsort((rows, -score))[:k]
     clock.mark("fusion")
     return [
@@ -134,3 +138,12 @@ class _Clock:
             now = time.perf_counter()
             self.stages[name] = self.stages.get(name, 0.0) + now - self.last
             self.last = now
+
+
+def background(snapshot: Snapshot, probes: list[str], vectors: np.ndarray) -> float:
+    """The mean evidence (best sentence or passage cosine of the top 3) that questions no document answers
+    find in this index: how high an unrelated question scores here (``qa.abstain``)."""
+    params = SearchParams()
+    found = [rank(snapshot, q, v, 3, params) for q, v in zip(probes, vectors, strict=True)]
+    evidence = [max((max(r.sentence_score, r.dense) for r in ranked), default=0.0) for ranked in found]
+    return float(np.mean(evidence)) if evidence else 0.0

@@ -73,6 +73,9 @@ class Answer:
     hits: tuple[Hit, ...]
     support: float = 0.0  # the best passage's support: ``answered`` is ``support >= threshold``
     threshold: float = 0.0  # the support this answer was judged by
+    searched: str = ""  # the query that was run: the question, with words from earlier questions if it refers back
+    carried: tuple[str, ...] = ()  # the words that came from earlier questions
+    preferred: tuple[str, ...] = ()  # the documents preferred because earlier questions were answered from them
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 

@@ -51,15 +51,19 @@ class App:
         self.engine = engine
 
     def ask(
-        self, question: str, history: list[dict[str, Any]], answers: list[Answer], k: int, mode: str
+        self, question: str, history: list[dict[str, Any]], answers: list[Answer], topic: int, k: int, mode: str
     ) -> tuple[list[dict[str, Any]], str, list[Answer], Any]:
-        """The chat with the question and its answer added; the answers so far, and their Markdown export."""
+        """The chat with the question and its answer added; the answers so far, and their Markdown export.
+
+        The questions asked since the last "New topic" are the conversation a follow-up may refer back to.
+        """
         question = (question or "").strip()
         if not question:
             gr.Warning("Type a question first.")
             return history, "", answers, gr.update()
         try:
-            answer = self.engine.ask(question, k=int(k), mode=mode)
+            earlier = [a.question for a in answers[int(topic) :]]
+            answer = self.engine.ask(question, k=int(k), mode=mode, history=earlier)
             reply = answer_html(answer, self.engine.context)
             answers = [*answers, answer]
         except VerbatimError as exc:
@@ -72,9 +76,15 @@ class App:
     ) -> tuple[list[dict[str, Any]], str, list[Answer], Any]:
         """Opening the page with ``?q=QUESTION`` asks that question."""
         question = (request.query_params.get("q") or "").strip() if request else ""
-        if not question:
-            return history, "", answers, gr.update()
-        return self.ask(question, history, answers, k, mode)
+        if not question:  # leave everything as it is: the visitor may be typing already
+            return gr.update(), gr.update(), gr.update(), gr.update()
+        return self.ask(question, history, answers, len(answers), k, mode)
+
+    @staticmethod
+    def new_topic(history: list[dict[str, Any]], answers: list[Answer]) -> tuple[list[dict[str, Any]], int]:
+        """Later questions no longer look back at the ones asked so far."""
+        note = '<div class="vb-searched">New topic: the questions above are no longer used to search.</div>'
+        return [*history, {"role": "assistant", "content": note}] if answers else history, len(answers)
 
     def export(self, answers: list[Answer]) -> Any:
         """The chat as a Markdown file, ready for "Download answers"."""
@@ -107,10 +117,11 @@ class App:
             raise gr.Error(str(exc)) from exc
         return Image.open(io.BytesIO(png))
 
-    def search(self, question: str, k: int = 3) -> dict[str, Any]:
-        """The object ``python -m qa ask --json`` prints for one question."""
+    def search(self, question: str, k: int = 3, history: list[str] | None = None) -> dict[str, Any]:
+        """The object ``python -m qa ask --json`` prints for one question; ``history``: the earlier questions of
+        the conversation, oldest first (a follow-up that refers back to them is resolved; empty: none)."""
         try:
-            return answer_to_dict(self.engine.ask(question, k=int(k)))
+            return answer_to_dict(self.engine.ask(question, k=int(k), history=list(history or [])))
         except VerbatimError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -189,6 +200,7 @@ def build(engine: Engine) -> gr.Blocks:
                     mode = gr.Radio(list(MODES), value=engine.settings.mode, label="Search")
                     with gr.Column(min_width=120):
                         clear = gr.Button("Clear chat", size="sm")
+                        new_topic = gr.Button("New topic", size="sm", elem_id="vb-new-topic")
                         download = gr.DownloadButton(
                             "Download answers", size="sm", interactive=False, elem_id="vb-download"
                         )
@@ -196,6 +208,7 @@ def build(engine: Engine) -> gr.Blocks:
                 page_request = gr.Textbox(visible="hidden", elem_id="vb-page-request")
                 page_go = gr.Button(visible="hidden", elem_id="vb-page-go")
                 answers = gr.State([])
+                topic = gr.State(0)  # where in ``answers`` the current topic starts
             with gr.Column(scale=2):
                 page_view = gr.Image(
                     label="Page", type="pil", format="png", buttons=["download", "fullscreen"], interactive=False,
@@ -214,12 +227,14 @@ def build(engine: Engine) -> gr.Blocks:
         outputs = [chat, question, answers, download]
         for trigger in (ask.click, question.submit):
             trigger(
-                app.ask, [question, chat, answers, k, mode], outputs, api_visibility="private", concurrency_limit=8
+                app.ask, [question, chat, answers, topic, k, mode], outputs, api_visibility="private",
+                concurrency_limit=8,
             ).then(None, js=SHOW_LATEST_QUESTION)
         clear.click(
-            lambda: ([], [], gr.update(value=None, interactive=False)), None, [chat, answers, download],
+            lambda: ([], [], 0, gr.update(value=None, interactive=False)), None, [chat, answers, topic, download],
             api_visibility="private",
         )  # fmt: skip
+        new_topic.click(app.new_topic, [chat, answers], [chat, topic], api_visibility="private")
         page_go.click(app.show_page, page_request, page_view, api_visibility="private", concurrency_limit=4)
         demo.load(app.ask_from_link, [chat, answers, k, mode], outputs, api_visibility="private")
         files.upload(
