@@ -45,7 +45,7 @@ def test_ask_json_contract(indexed: Path, tmp_path: Path) -> None:
     source_text = ARTICLE.read_text(encoding="utf-8")
     for line in lines:
         answer = json.loads(line)
-        assert set(answer) == {"question", "answered", "passages"}
+        assert set(answer) == {"question", "answered", "searched", "passages"}
         assert isinstance(answer["answered"], bool)
         assert [p["rank"] for p in answer["passages"]] == [1, 2, 3, 4]
         for p in answer["passages"]:
@@ -94,3 +94,23 @@ def test_empty_question_is_an_error(indexed: Path) -> None:
     assert (
         result.returncode == 1 and "error: the question is empty" in result.stderr and "Traceback" not in result.stderr
     )
+
+
+def test_questions_file_takes_history_and_reports_the_search(indexed: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "chat.jsonl"
+    questions.write_text(
+        "Who wrote the audit on grooming gangs?\n"
+        + json.dumps({"question": "What did she find about care homes?", "history": ["Who is Baroness Casey?"]})
+        + "\n",
+        encoding="utf-8",
+    )
+    done = run("ask", "--questions", str(questions), "--json", "-k", "2", index_dir=indexed)
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["searched"] == first["question"] == "Who wrote the audit on grooming gangs?"
+    assert second["question"] == "What did she find about care homes?"
+    assert second["searched"].startswith(second["question"])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"history": []}\n', encoding="utf-8")
+    refused = run("ask", "--questions", str(bad), index_dir=indexed)
+    assert refused.returncode != 0 and "line 1 of the questions" in refused.stderr and "Traceback" not in refused.stderr
