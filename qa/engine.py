@@ -14,7 +14,7 @@ import numpy as np
 
 from qa import conversation, highlight
 from qa.abstain import Model, probe_questions
-from qa.config import Settings
+from qa.config import Settings, default_backend
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
@@ -61,7 +61,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._own_embedder = embedder is None
-        self.embedder = embedder or self._embedder(self.settings.backend)
+        self.embedder = embedder or self._embedder(self.settings.backend or default_backend(self.settings.model))
         self.store = Store(self.settings.index_dir)
         self.model = Model()  # whether the documents answer (qa.abstain); ``qa calibrate`` tries others
         self._backgrounds: dict[int, float] = {}
