@@ -202,7 +202,10 @@ def _sections(
         same_page = bisect.bisect_right(page_starts, para.start) == bisect.bisect_right(
             page_starts, current_heading.start if current_heading else para.start
         )
-        if is_heading and not (given is not None and short and same_page):
+        tiny = current_heading is not None and (current[-1].end if current else current_heading.end) - (
+            current_heading.start
+        ) < SHORT_CHARS  # a heading alone, or over one line: kept with what follows, even on the next page
+        if is_heading and not (given is not None and short and (same_page or tiny)):
             sections.append((para, []))
         else:
             current.append(_Para(para.start, para.end, row=para.row))
@@ -273,7 +276,10 @@ def _pack(
             current
             and current[-1].end - current[0].start < settings.min_chars
             and not para_units[0].heading
-            and pages[current[-1].para] == pages[para_units[0].para]
+            and (
+                pages[current[-1].para] == pages[para_units[0].para]
+                or current[-1].end - current[0].start < SHORT_CHARS  # a scrap joins the next page's text
+            )
         ):
             if fits.group(current + para_units):
                 current.extend(para_units)

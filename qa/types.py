@@ -139,3 +139,4 @@ class Document:
     line_starts: tuple[int, ...] = ()
     ocr_pages: tuple[int, ...] = ()
     boxes: np.ndarray | None = field(default=None, repr=False, compare=False)  # float32 (len(text), 4)
+    attachments: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)  # e-mail: (name, bytes)
