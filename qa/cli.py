@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, help="number of passages (default 3)")
     ask.add_argument("--mode", choices=MODES, help="search mode (default hybrid)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one a line")
+    ask.add_argument(
+        "--document", action="append", default=[], metavar="NAME",
+        help="search only this document (a file name or a path as qa documents lists it); repeatable",
+    )  # fmt: skip
 
     serve = sub.add_parser("serve", help="Start the web app (the same as python app.py).", add_help=False)
     serve.add_argument("rest", nargs=argparse.REMAINDER)
@@ -120,7 +124,8 @@ def _ask(args: argparse.Namespace) -> int:
         raise QuestionError("give a question, or --questions FILE")
     engine = _engine(args)
     for start in range(0, len(questions), QUESTION_BATCH):  # embedded a batch at a time, printed as they come
-        answers = engine.ask_many(questions[start : start + QUESTION_BATCH], k=args.k, mode=args.mode)
+        batch = questions[start : start + QUESTION_BATCH]
+        answers = engine.ask_many(batch, k=args.k, mode=args.mode, documents=args.document)
         for i, answer in enumerate(answers, start=start):
             if args.json:
                 print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)

@@ -206,13 +206,15 @@ class Engine:
         mode: str | None = None,
         params: SearchParams | None = None,
         history: Sequence[str] = (),
+        documents: Sequence[str] = (),
     ) -> Answer:
         """The ``k`` passages that best answer ``question``, and whether the documents answer it.
 
         ``history``, the earlier questions of a conversation (oldest first), resolves a follow-up that refers
-        back to them (``qa.conversation``); ``Answer.searched`` is the query that was run.
+        back to them (``qa.conversation``); ``Answer.searched`` is the query that was run. ``documents`` (file
+        names or paths as ``documents()`` lists them) limits the search to those; empty: all.
         """
-        return self.ask_many([(question, history)], k, mode, params)[0]
+        return self.ask_many([(question, history)], k, mode, params, documents)[0]
 
     def ask_many(
         self,
@@ -220,6 +222,7 @@ class Engine:
         k: int | None = None,
         mode: str | None = None,
         params: SearchParams | None = None,
+        documents: Sequence[str] = (),
     ) -> list[Answer]:
         """``ask`` for many ``(question, history)`` pairs, their queries embedded in one batch."""
         k = self.settings.k if k is None else k
@@ -227,6 +230,8 @@ class Engine:
             raise QuestionError("the number of passages must be at least 1")
         params = params or self.search_params(mode)
         snapshot = self.snapshot
+        if documents:
+            params = replace(params, within=self.contents_named(documents))
         t0 = time.perf_counter()
         prepared = [self._prepare(snapshot, question, history, params) for question, history in questions]
         vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
@@ -277,6 +282,22 @@ class Engine:
             searched=asked.searched, carried=asked.carried, timings=timings,
             preferred=tuple(sorted(snapshot.contents[c].source for c in asked.params.prefer)),
         )  # fmt: skip
+
+    def contents_named(self, names: Sequence[str]) -> frozenset[int]:
+        """The content ids of documents given by path or file name; a name not indexed is a QuestionError."""
+        snapshot = self.snapshot
+        by_sha = {c.sha256: i for i, c in enumerate(snapshot.contents)}
+        chosen: set[int] = set()
+        for name in names:
+            matches = [
+                d for d in snapshot.documents
+                if name in (d.path, os.path.basename(d.path)) or os.path.abspath(name) == d.path
+            ]  # fmt: skip
+            if not matches:
+                listed = ", ".join(sorted(os.path.basename(d.path) for d in snapshot.documents)) or "nothing"
+                raise QuestionError(f"{name!r} is not an indexed document (indexed: {listed})")
+            chosen.update(by_sha[d.sha256] for d in matches if d.sha256 in by_sha)
+        return frozenset(chosen)
 
     def background(self, snapshot: Snapshot) -> float:
         """The mean evidence that questions no document answers find in this index (``qa.abstain``)."""

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -61,12 +62,16 @@ def build_snapshot(
         if records.pop(path, None) is not None:
             report.removed.append(path)
     fresh: dict[str, _Fresh] = {}
-    for path in files:
+    queue = list(files)
+    for path in queue:  # grows by the attachments of e-mails, which are documents of their own
         try:
-            _read_one(path, records, old_shas, fresh, embedder, chunking, report, reading, max_file_mb)
+            document = _read_one(path, records, old_shas, fresh, embedder, chunking, report, reading, max_file_mb)
         except DocumentError as exc:
             report.problems.append(Problem(exc.path, exc.reason))
-    _drop_deleted(paths, set(files), records, report)
+            continue
+        if document is not None and document.attachments:
+            queue += _save_attachments(store.root / "attachments", document, report)
+    _drop_deleted(paths, set(queue), records, report)
     if old is not None and not (report.added or report.updated or report.removed):
         report.passages_total = len(old.passages)
         report.seconds = time.perf_counter() - started
@@ -87,7 +92,8 @@ def _read_one(
     report: IndexReport,
     reading: Reading | None,
     max_file_mb: float,
-) -> None:
+) -> Document | None:
+    """Record one file; read it when its content is new (the Document read, else None)."""
     data = read_bytes(path, int(max_file_mb * 1_000_000))
     sha = hashlib.sha256(data).hexdigest()
     prior = records.get(path)
@@ -95,8 +101,9 @@ def _read_one(
     current_reader = reader_version(kind)
     if prior is not None and prior.sha256 == sha and prior.reader >= current_reader:
         report.unchanged.append(path)
-        return
+        return None
     warnings: tuple[str, ...] = ()
+    document: Document | None = None
     read_before = [d for d in records.values() if d.sha256 == sha and d.reader >= current_reader]
     if sha in fresh:
         warnings = fresh[sha].document.warnings
@@ -117,6 +124,27 @@ def _read_one(
         reader=current_reader,
     )  # fmt: skip
     (report.updated if prior is not None else report.added).append(path)
+    return document
+
+
+def _save_attachments(folder: Path, document: Document, report: IndexReport) -> list[str]:
+    """An e-mail's attachments of supported types, written under ``folder`` (by the message's name) to be
+    indexed as documents of their own; others are reported as skipped."""
+    from qa.uploads import safe_name
+
+    target = folder / safe_name(os.path.basename(document.path))
+    saved = []
+    for name, data in document.attachments:
+        clean = safe_name(name)
+        if kind_of(clean) is None:
+            report.skipped.append(f"{document.path}: attachment {name}")
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / clean
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        saved.append(str(path))
+    return saved
 
 
 def _drop_deleted(paths: list[str], found: set[str], records: dict[str, DocRecord], report: IndexReport) -> None:
@@ -252,7 +280,8 @@ def _rows(
         cited_line = line
         if line_starts:  # the visual line on its page (page layout readers give where lines begin)
             first_on_page = bisect.bisect_left(line_starts, page_starts[page - 1])
-            cited_line = bisect.bisect_right(line_starts, chunk.start) - first_on_page
+            # a passage that opens with an uncounted line (a sheet's name) is cited at the first line after it
+            cited_line = max(1, bisect.bisect_right(line_starts, chunk.start) - first_on_page)
         for name, value in (
             ("start", chunk.start),
             ("end", chunk.end),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from qa.loaders import kind_of
 from qa.types import Answer, Hit
 
 
@@ -34,14 +35,23 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
     }
 
 
+# What a "page" and a "line" are called in each format's citations.
+_PAGE_NAMES = {"pptx": "slide", "epub": "chapter", "xlsx": "sheet"}
+_LINE_NAMES = {"xlsx": "row", "csv": "row"}
+
+
 def citation_parts(hit: Hit) -> list[str]:
-    """Where the passage stands in its source: document name, page (PDF), line, the heading above it."""
+    """Where the passage stands in its source: document name, page (slide, chapter, sheet), line (row), and
+    the heading above it."""
     p = hit.passage
+    kind = kind_of(p.source) or "text"
     parts = [os.path.basename(p.source)]
-    if p.page is not None:
-        parts.append(f"p. {p.page}" + (" (text read by OCR)" if p.ocr else ""))
-    parts.append(f"line {p.line}")
-    if p.heading:
+    if kind == "xlsx" and p.heading:
+        parts.append(f"sheet {p.heading}")
+    elif p.page is not None and kind != "csv":
+        parts.append(f"{_PAGE_NAMES.get(kind, 'p.')} {p.page}" + (" (text read by OCR)" if p.ocr else ""))
+    parts.append(f"{_LINE_NAMES.get(kind, 'line')} {p.line}")
+    if p.heading and kind != "xlsx":
         parts.append(f"under \u201c{p.heading}\u201d")
     return parts
 

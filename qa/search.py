@@ -22,6 +22,7 @@ class SearchParams:
     threshold: float = CUTOFF  # the support (qa.abstain) at which the documents are taken to answer
     prefer: frozenset[int] = frozenset()  # documents (content ids) the conversation is in: preferred mildly
     prefer_bonus: float = 0.2  # added to the fused score (0 to 1) of their passages
+    within: frozenset[int] = frozenset()  # only these documents (content ids); empty: all
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,22 @@ def rank(
         return []
     clock = _Clock(stages)
     pool = max(params.candidates, k)
+    allowed = _rows_within(snapshot, params.within)  # None: every row
     found: list[np.ndarray] = []
     lexical_all = None
     if params.mode != "lexical":
-        found.append(snapshot.dense.search(query, pool)[0])
+        found.append(_dense_candidates(snapshot, query, pool, allowed))
     clock.mark("dense")
     if params.mode != "dense":
         lexical_all = snapshot.lexical.scores(question)
-        top = min(pool, n)
-        found.append(np.argpartition(-lexical_all, top - 1)[:top] if top < n else np.arange(n))
+        among = allowed if allowed is not None else np.arange(n)
+        top = min(pool, len(among))
+        if top:
+            best = np.argpartition(-lexical_all[among], top - 1)[:top] if top < len(among) else np.arange(len(among))
+            found.append(among[best])
     clock.mark("lexical")
+    if not found or not sum(len(f) for f in found):
+        return []
     rows = np.unique(np.concatenate(found)).astype(np.int64)
     dense = np.asarray(snapshot.embeddings[rows], dtype=np.float32) @ query
     lexical = lexical_all[rows] if lexical_all is not None else np.zeros_like(dense)
@@ -94,6 +101,30 @@ def rank(
         )
         for i in order
     ]
+
+
+def _rows_within(snapshot: Snapshot, within: frozenset[int]) -> np.ndarray | None:
+    """The passage rows of the chosen documents (each document's rows are one run), or None for all."""
+    if not within:
+        return None
+    runs = [np.arange(c.first_row, c.first_row + c.passages) for i, c in enumerate(snapshot.contents) if i in within]
+    return np.concatenate(runs).astype(np.int64) if runs else np.zeros(0, dtype=np.int64)
+
+
+EXACT_WITHIN = 200_000  # rows of chosen documents scored exactly; beyond, the index's candidates are filtered
+
+
+def _dense_candidates(snapshot: Snapshot, query: np.ndarray, pool: int, allowed: np.ndarray | None) -> np.ndarray:
+    """The rows closest to the query, among the chosen documents' rows when there is a choice: scored exactly
+    when there are few enough, so that ``pool`` candidates come back whenever the documents hold them."""
+    if allowed is None:
+        return snapshot.dense.search(query, pool)[0]
+    if len(allowed) <= EXACT_WITHIN:
+        scores = np.asarray(snapshot.embeddings[allowed], dtype=np.float32) @ query
+        top = min(pool, len(allowed))
+        return allowed[np.argpartition(-scores, top - 1)[:top]] if top < len(allowed) else allowed
+    rows = snapshot.dense.search(query, pool * 20)[0]
+    return rows[np.isin(rows, allowed)][:pool]
 
 
 def _sentence_cosines(snapshot: Snapshot, row: int, query: np.ndarray) -> tuple[float, ...]:

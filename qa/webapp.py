@@ -51,8 +51,9 @@ class App:
         self.engine = engine
 
     def ask(
-        self, question: str, history: list[dict[str, Any]], answers: list[Answer], topic: int, k: int, mode: str
-    ) -> tuple[list[dict[str, Any]], str, list[Answer], Any]:
+        self, question: str, history: list[dict[str, Any]], answers: list[Answer], topic: int, k: int, mode: str,
+        within: list[str] | None = None,
+    ) -> tuple[list[dict[str, Any]], str, list[Answer], Any]:  # fmt: skip
         """The chat with the question and its answer added; the answers so far, and their Markdown export.
 
         The questions asked since the last "New topic" are the conversation a follow-up may refer back to.
@@ -63,7 +64,7 @@ class App:
             return history, "", answers, gr.update()
         try:
             earlier = [a.question for a in answers[int(topic) :]]
-            answer = self.engine.ask(question, k=int(k), mode=mode, history=earlier)
+            answer = self.engine.ask(question, k=int(k), mode=mode, history=earlier, documents=within or [])
             reply = answer_html(answer, self.engine.context)
             answers = [*answers, answer]
         except VerbatimError as exc:
@@ -117,21 +118,26 @@ class App:
             raise gr.Error(str(exc)) from exc
         return Image.open(io.BytesIO(png))
 
-    def search(self, question: str, k: int = 3, history: list[str] | None = None) -> dict[str, Any]:
+    def search(
+        self, question: str, k: int = 3, history: list[str] | None = None, documents: list[str] | None = None
+    ) -> dict[str, Any]:
         """The object ``python -m qa ask --json`` prints for one question; ``history``: the earlier questions of
-        the conversation, oldest first (a follow-up that refers back to them is resolved; empty: none)."""
+        the conversation, oldest first (a follow-up that refers back to them is resolved; empty: none);
+        ``documents``: file names or paths to search within (empty: all)."""
         try:
-            return answer_to_dict(self.engine.ask(question, k=int(k), history=list(history or [])))
+            answer = self.engine.ask(question, k=int(k), history=list(history or []), documents=list(documents or []))
+            return answer_to_dict(answer)
         except VerbatimError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def documents(self) -> tuple[list[list[Any]], Any]:
+    def documents(self) -> tuple[list[list[Any]], Any, Any]:
+        """The document table, and the choices of the "Remove" and "Search in" lists."""
         docs = self.engine.documents()
         rows = [[d.name + (" (duplicate)" if d.duplicate_of else ""), d.kind, d.pages or "", d.passages] for d in docs]
         choices = [(d.name, d.path) for d in docs]
-        return rows, gr.update(choices=choices, value=None)
+        return rows, gr.update(choices=choices, value=None), gr.update(choices=choices)
 
-    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any, Any]:  # noqa: B008
         if not files:
             return "Choose one or more files to add.", *self.documents()
         stored, refused = store_uploads(list(files), self.engine.store.uploads_dir, self.engine.settings.max_upload_mb)
@@ -160,7 +166,7 @@ class App:
                 lines.append(report.summary())
         return "\n\n".join(lines), *self.documents()
 
-    def remove(self, path: str | None) -> tuple[str, Any, Any]:
+    def remove(self, path: str | None) -> tuple[str, Any, Any, Any]:
         if not path:
             return "Choose a document to remove.", *self.documents()
         try:
@@ -172,7 +178,7 @@ class App:
 
 def build(engine: Engine) -> gr.Blocks:
     app = App(engine)
-    rows, _ = app.documents()
+    rows, _, _ = app.documents()
     accepted = sorted(set(SUPPORTED.replace(",", "").split()))
     with gr.Blocks(title="Verbatim", analytics_enabled=False, fill_width=True) as demo:
         gr.HTML(
@@ -215,6 +221,10 @@ def build(engine: Engine) -> gr.Blocks:
                     visible="hidden", height=760, elem_id="vb-page-view",
                 )  # fmt: skip
                 gr.Markdown("### Documents")
+                within = gr.Dropdown(
+                    label="Search in (none chosen: all documents)", choices=[], multiselect=True,
+                    elem_id="vb-within",
+                )  # fmt: skip
                 table = gr.Dataframe(value=rows, headers=HEADERS, interactive=False, wrap=True, elem_id="vb-docs")
                 files = gr.File(
                     label=f"Add documents ({', '.join(accepted)}; up to {engine.settings.max_upload_mb:g} MB each)",
@@ -227,7 +237,7 @@ def build(engine: Engine) -> gr.Blocks:
         outputs = [chat, question, answers, download]
         for trigger in (ask.click, question.submit):
             trigger(
-                app.ask, [question, chat, answers, topic, k, mode], outputs, api_visibility="private",
+                app.ask, [question, chat, answers, topic, k, mode, within], outputs, api_visibility="private",
                 concurrency_limit=8,
             ).then(None, js=SHOW_LATEST_QUESTION)
         clear.click(
@@ -238,11 +248,13 @@ def build(engine: Engine) -> gr.Blocks:
         page_go.click(app.show_page, page_request, page_view, api_visibility="private", concurrency_limit=4)
         demo.load(app.ask_from_link, [chat, answers, k, mode], outputs, api_visibility="private")
         files.upload(
-            app.upload, files, [status, table, chosen], api_name="upload", api_visibility="undocumented",
+            app.upload, files, [status, table, chosen, within], api_name="upload", api_visibility="undocumented",
             concurrency_limit=1,
         )  # fmt: skip
-        remove.click(app.remove, chosen, [status, table, chosen], api_visibility="private", concurrency_limit=1)
-        demo.load(app.documents, None, [table, chosen], api_visibility="private")
+        remove.click(
+            app.remove, chosen, [status, table, chosen, within], api_visibility="private", concurrency_limit=1
+        )
+        demo.load(app.documents, None, [table, chosen, within], api_visibility="private")
         gr.api(app.search, api_name="search", concurrency_limit=8)
         with gr.Row(visible=False):  # the /page_image endpoint: (source, start, end) -> PNG
             source, start, end = gr.Textbox(), gr.Number(precision=0), gr.Number(precision=0)
