@@ -80,3 +80,25 @@ def test_follow_up_then_change_of_subject(page) -> None:
     ask(page, "How many apple trees grow in the Hill Farm orchard?")  # names its own subject
     reply = last_reply(page)
     assert "searched" not in reply and "400 apple trees" in reply
+
+
+def test_search_in_chosen_documents(page) -> None:
+    page.click("#vb-within input")
+    page.locator("ul[role=listbox] li", has_text="orchard.txt").first.click()
+    page.keyboard.press("Escape")
+    ask(page, "How tall is the lighthouse?")
+    sources = page.locator("#vb-chat .bot-row").last.locator(".vb-doc").all_inner_texts()
+    assert sources and set(sources) == {"orchard.txt"}
+
+
+def test_search_endpoint_takes_history_and_documents(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False, analytics_enabled=False, download_files=False)
+    alone = client.predict("How tall is it?", 1, [], [], api_name="/search")
+    followed = client.predict("How tall is it?", 1, ["When was the Bell Rock Lighthouse built?"], [], api_name="/search")
+    assert alone["searched"] == "How tall is it?" and "35 metres" in followed["passages"][0]["text"]
+    within = client.predict("lighthouse", 3, [], ["orchard.txt"], api_name="/search")
+    assert {Path(p["source"]).name for p in within["passages"]} == {"orchard.txt"}
+    with pytest.raises(Exception, match="not an indexed document"):
+        client.predict("lighthouse", 3, [], ["nowhere.txt"], api_name="/search")
