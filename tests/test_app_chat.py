@@ -96,7 +96,8 @@ def test_search_endpoint_takes_history_and_documents(app_url: str) -> None:
 
     client = Client(app_url, verbose=False, analytics_enabled=False, download_files=False)
     alone = client.predict("How tall is it?", 1, [], [], api_name="/search")
-    followed = client.predict("How tall is it?", 1, ["When was the Bell Rock Lighthouse built?"], [], api_name="/search")
+    earlier = ["When was the Bell Rock Lighthouse built?"]
+    followed = client.predict("How tall is it?", 1, earlier, [], api_name="/search")
     assert alone["searched"] == "How tall is it?" and "35 metres" in followed["passages"][0]["text"]
     within = client.predict("lighthouse", 3, [], ["orchard.txt"], api_name="/search")
     assert {Path(p["source"]).name for p in within["passages"]} == {"orchard.txt"}
