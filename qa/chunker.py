@@ -202,10 +202,7 @@ def _sections(
         same_page = bisect.bisect_right(page_starts, para.start) == bisect.bisect_right(
             page_starts, current_heading.start if current_heading else para.start
         )
-        tiny = current_heading is not None and (current[-1].end if current else current_heading.end) - (
-            current_heading.start
-        ) < SHORT_CHARS  # a heading alone, or over one line: kept with what follows, even on the next page
-        if is_heading and not (given is not None and short and (same_page or tiny)):
+        if is_heading and not (given is not None and short and same_page):
             sections.append((para, []))
         else:
             current.append(_Para(para.start, para.end, row=para.row))
@@ -276,10 +273,7 @@ def _pack(
             current
             and current[-1].end - current[0].start < settings.min_chars
             and not para_units[0].heading
-            and (
-                pages[current[-1].para] == pages[para_units[0].para]
-                or current[-1].end - current[0].start < SHORT_CHARS  # a scrap joins the next page's text
-            )
+            and pages[current[-1].para] == pages[para_units[0].para]  # a passage is cited by its page: one page
         ):
             if fits.group(current + para_units):
                 current.extend(para_units)
