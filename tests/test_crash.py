@@ -32,6 +32,7 @@ def check_usable(index_dir: Path, embedder: Embedder, allowed: list[set[str]]) -
     names = {d.name for d in engine.documents()}
     assert names in allowed, names
     answer = engine.ask("Were residential care homes targeted?", k=3)
+    assert len(answer.hits) == 3
     for hit in answer.hits:
         p = hit.passage
         assert Path(p.source).read_text(encoding="utf-8")[p.start : p.end] == p.text
@@ -53,13 +54,16 @@ def test_kill_9_during_indexing_keeps_the_previous_index(tmp_path: Path, embedde
     full = index_command(index_dir.with_name("timing"), docs)
     full.wait(timeout=300)
     duration = time.monotonic() - started
+    killed = 0
     for fraction in (0.35, 0.6, 0.8, 0.9, 0.97):
         process = index_command(index_dir, docs)
         time.sleep(duration * fraction)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
+            killed += 1
         process.wait(timeout=60)
         check_usable(index_dir, embedder, [before, after])
+    assert killed >= 3, f"only {killed} of 5 writers were still running when killed: the test checked too little"
     leftovers = [p.name for p in index_dir.iterdir() if ".tmp-" in p.name]
     # a killed writer may leave its half-written generation; the next writer removes it
     Engine(Settings.from_env(index_dir=index_dir), embedder=embedder).add([docs])
