@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from qa.errors import DocumentError
-from qa.layout import Line, Page, make_line
+from qa.lines import Line, Page, make_line
 
 PageProgress = Callable[[int, int], None]  # (pages done, pages in all)
 OCR_DPI = 300  # scans are rendered at this resolution for tesseract (its accuracy falls below ~200 dpi)

@@ -1,0 +1,137 @@
+"""A page as lines: the characters of each line with their boxes, font size and weight.
+
+What the PDF reader (PDFium) and OCR (tesseract) both produce, and ``qa.layout`` reads: positions in the page's
+own units from its top-left corner. ``make_line`` normalises the text (NFKC, no soft hyphens, one space between
+words), keeps a box per character (NaN for spaces) and finds table cells by the gaps between words.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.types import Block
+
+CELL_GAP = 1.2  # a horizontal gap wider than this many font sizes separates table cells
+_HYPHENATION = "\x02\u00ad"  # PDFium reports a hyphen that breaks a word at a line end as U+0002
+_NO_BOX = (float("nan"),) * 4
+
+
+@dataclass(eq=False)
+class Line:
+    """One line of a page: its characters with their boxes (x0, top, x1, bottom), font size and weight."""
+
+    chars: str
+    boxes: np.ndarray  # float32, shape (len(chars), 4)
+    size: float
+    weight: float = 400.0
+    cells: list[int] = field(default_factory=list)  # character indices where a table cell starts (after the first)
+
+    @property
+    def x0(self) -> float:
+        return float(np.nanmin(self.boxes[:, 0]))
+
+    @property
+    def x1(self) -> float:
+        return float(np.nanmax(self.boxes[:, 2]))
+
+    @property
+    def top(self) -> float:
+        return float(np.nanmin(self.boxes[:, 1]))
+
+    @property
+    def bottom(self) -> float:
+        return float(np.nanmax(self.boxes[:, 3]))
+
+    @property
+    def base(self) -> float:
+        """Where most of its letters stand: quotes, accents and descenders aside."""
+        return float(np.nanmedian(self.boxes[:, 3]))
+
+
+@dataclass
+class Page:
+    width: float
+    height: float
+    lines: list[Line]
+    ocr: bool = False
+
+
+@dataclass
+class Layout:
+    """The assembled text and where each part of it stands."""
+
+    text: str
+    page_starts: list[int]
+    line_starts: list[int]  # offset of each visual line's first character, in reading order
+    blocks: list[Block]
+    boxes: np.ndarray  # float32 (len(text), 4), NaN for inserted characters
+    ocr_pages: list[int]  # 1-based numbers of the pages read by OCR
+
+
+def make_line(
+    chars: list[str], boxes: list[tuple[float, float, float, float]], sizes: list[float], weights: list[float]
+) -> Line | None:
+    """A Line from raw characters: normalised (NFKC, no soft hyphens), spaces collapsed, cells found."""
+    out: list[str] = []
+    out_boxes: list[tuple[float, float, float, float]] = []
+    for n, (ch, box) in enumerate(zip(chars, boxes, strict=True)):
+        if ch in _HYPHENATION and n == len(chars) - 1:
+            ch = "-"  # a word broken at the line end: rejoined (without it) if the next line continues it
+        elif ch == "\u00ad":
+            continue
+        for piece in unicodedata.normalize("NFKC", ch):
+            if piece.isspace():
+                if not out or out[-1] == " ":
+                    continue
+                piece, box = " ", _NO_BOX  # a space's box is empty or made up: it marks nothing
+            elif not piece.isprintable():
+                continue
+            out.append(piece)
+            out_boxes.append(box)
+    while out and out[-1] == " ":
+        out.pop()
+        out_boxes.pop()
+    if not out:
+        return None
+    array = np.array(out_boxes, dtype=np.float32)
+    size = _dominant(sizes) or float(np.nanmedian(array[:, 3] - array[:, 1]))
+    line = Line("".join(out), array, size, _dominant(weights) or 400.0)
+    line.cells = _cells(line)
+    return line
+
+
+def _dominant(values: list[float]) -> float:
+    real = [round(v, 1) for v in values if v > 1.5]
+    return Counter(real).most_common(1)[0][0] if real else 0.0
+
+
+def _cells(line: Line) -> list[int]:
+    """Where a table cell starts (the index of its first character), from the gaps between words.
+
+    A gap wider than ``CELL_GAP`` font sizes separates cells when the line also has ordinary word gaps
+    (each under half as wide), or when every gap is wide and most words hold digits (a row of figures).
+    A line whose gaps are all wide and even is justified prose, not a table row.
+    """
+    gaps: list[tuple[int, float]] = []  # (index of the word after the gap, gap width)
+    previous_end = None
+    for i, ch in enumerate(line.chars):
+        if ch == " " or np.isnan(line.boxes[i, 0]):
+            continue
+        if previous_end is not None and i > 0 and line.chars[i - 1] == " ":
+            gaps.append((i, float(line.boxes[i, 0] - previous_end)))
+        previous_end = line.boxes[i, 2]
+    wide = [(i, g) for i, g in gaps if g > CELL_GAP * line.size]
+    if not wide:
+        return []
+    normal = [g for _, g in gaps if g <= CELL_GAP * line.size]
+    if normal:
+        return [i for i, g in wide if g > 2 * max(normal)]
+    words = line.chars.split(" ")
+    figures = sum(any(ch.isdigit() for ch in word) for word in words)
+    return [i for i, _ in wide] if figures * 2 >= len(words) else []
+
+

@@ -1,0 +1,145 @@
+"""Lines in reading order to the document's text: paragraphs, headings and table rows (``qa.layout``'s last step).
+
+A line continues the paragraph before it unless the gap above it is wider than the text's usual line spacing,
+its font size or weight changes, it is indented, or the line before is short and ends a sentence; after a page
+or column break it continues when the line before did not end a sentence, runs the full width, and this one is
+not indented. A word hyphenated at a line end is rejoined without its hyphen. Paragraphs are separated by a
+blank line, a table's rows by a line break; every character keeps its box (NaN for those inserted here).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.lines import Layout, Line, Page
+from qa.types import Block
+
+MAX_HEADING_LINES = 3
+PARAGRAPH_GAP = 0.25  # extra space between two lines, in font sizes, that ends a paragraph
+_SENTENCE_END = ".!?:;\u2026\u201d\"')]"
+
+
+@dataclass(frozen=True)
+class Style:
+    """The body text's font size and weight, and its usual line spacing (in font sizes)."""
+
+    size: float
+    weight: float
+    pitch: float
+
+
+class ParagraphWriter:
+    """Appends lines to the text, deciding for each whether it continues the paragraph before it."""
+
+    def __init__(self, body: Style) -> None:
+        self.body = body
+        self.parts: list[str] = []
+        self.boxes: list[np.ndarray] = []
+        self.length = 0
+        self.line_starts: list[int] = []
+        self.blocks: list[Block] = []
+        self.block_start = 0
+        self.block_kind = ""
+        self.block_lines = 0
+        self.previous: Line | None = None
+        self.left = 0.0  # the current column's left edge
+        self.right = 0.0
+        self.previous_left = self.previous_right = 0.0  # the column edges of the previous line
+
+    def write(self, pages: list[Page], columns_by_page: list[list[list[Line]]]) -> Layout:
+        page_starts = []
+        for columns in columns_by_page:
+            first_line = len(self.line_starts)
+            for column in columns:
+                # the column's edges: where most lines start, and where the longer lines end
+                self.left = float(np.median([ln.x0 for ln in column]))
+                self.right = float(np.percentile([ln.x1 for ln in column], 90))
+                for i, line in enumerate(column):
+                    self._add(line, fresh=i == 0)
+            # a page begins at its first line's first character (inside a paragraph that it continues)
+            page_starts.append(self.line_starts[first_line] if len(self.line_starts) > first_line else self.length)
+        self._close_block()
+        text = "".join(self.parts)
+        boxes = np.concatenate(self.boxes) if self.boxes else np.zeros((0, 4), dtype=np.float32)
+        ocr = [n + 1 for n, page in enumerate(pages) if page.ocr]
+        return Layout(text, page_starts, self.line_starts, self.blocks, boxes, ocr)
+
+    def _kind(self, line: Line) -> str:
+        if len(line.cells) >= 1 and len(line.chars) < 400:
+            return "row"
+        larger = line.size > self.body.size * 1.12
+        bolder = line.weight >= max(600.0, self.body.weight + 150) or (
+            line.weight > self.body.weight + 50 and line.size >= self.body.size
+        )
+        if (larger or bolder) and len(line.chars) <= 200 and any(ch.isalpha() for ch in line.chars):
+            return "heading"
+        return "para"
+
+    def _continues(self, line: Line, kind: str, fresh: bool) -> bool:
+        previous = self.previous
+        if previous is None or kind == "row" or kind != self.block_kind:
+            return False
+        if abs(line.size - previous.size) > max(0.5, 0.08 * line.size) or abs(line.weight - previous.weight) > 40:
+            return False
+        ends_sentence = previous.chars.rstrip()[-1] in _SENTENCE_END
+        indented = line.x0 - self.left > line.size * 1.0
+        short = previous.x1 < self.previous_right * 0.75 + self.previous_left * 0.25
+        if fresh:  # a new page or column: continue a paragraph cut by the break
+            return kind == "para" and not ends_sentence and not indented and not short
+        pitch = (line.base - previous.base) / max(line.size, 1.0)
+        if pitch < 0 or pitch > self.body.pitch + PARAGRAPH_GAP:
+            return False
+        if kind == "heading":
+            return True
+        return not indented and not (short and ends_sentence)
+
+    def _add(self, line: Line, fresh: bool) -> None:
+        kind = self._kind(line)
+        if self._continues(line, kind, fresh):
+            last = self.parts[-1]
+            if last.endswith("-") and len(last) > 1 and last[-2].isalpha() and line.chars[0].islower():
+                self.parts[-1] = last[:-1]  # a hyphenated word rejoined: the hyphen leaves the text
+                self.boxes[-1] = self.boxes[-1][:-1]
+                self.length -= 1
+            else:
+                self._append(" ", None)
+        else:
+            rows = kind == "row" and self.block_kind == "row"
+            self._close_block()
+            if self.length:
+                self._append("\n" if rows else "\n\n", None)  # a table's rows one a line
+            self.block_start, self.block_kind, self.block_lines = self.length, kind, 0
+        self.line_starts.append(self.length)
+        self.block_lines += 1
+        if kind == "row":
+            self._append_row(line)
+        else:
+            self._append(line.chars, line.boxes)
+        self.previous = line
+        self.previous_left, self.previous_right = self.left, self.right
+
+    def _append_row(self, line: Line) -> None:
+        bounds = [0, *line.cells, len(line.chars)]
+        for n, (a, b) in enumerate(itertools.pairwise(bounds)):
+            cell = line.chars[a:b].rstrip()
+            if n:
+                self._append(" | ", None)
+            self._append(cell, line.boxes[a : a + len(cell)])
+
+    def _append(self, text: str, boxes: np.ndarray | None) -> None:
+        if boxes is None:
+            boxes = np.full((len(text), 4), np.nan, dtype=np.float32)
+        self.parts.append(text)
+        self.boxes.append(boxes)
+        self.length += len(text)
+
+    def _close_block(self) -> None:
+        if self.block_kind and self.length > self.block_start:
+            kind = self.block_kind
+            if kind == "heading" and (self.block_lines > MAX_HEADING_LINES or self.length - self.block_start > 200):
+                kind = "para"  # set large or bold, but as long as a paragraph: emphasis, not a heading
+            self.blocks.append(Block(self.block_start, self.length, kind))
+        self.block_kind = ""
