@@ -6,35 +6,22 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 
-from qa import conversation, highlight
 from qa.abstain import Model, probe_questions
+from qa.answers import Asked, answer_of, make_hits, prepare
 from qa.config import Settings, default_backend
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
-from qa.lexical import tokenize
 from qa.pages import PageImages, page_png
 from qa.search import SearchParams, background, rank
 from qa.store import Snapshot, Store, generation_name
-from qa.types import Answer, Hit, IndexReport, Passage, Span
-
-MAX_QUESTION_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """A question ready to search: as asked, the query to run, the words history added, the parameters."""
-
-    question: str
-    searched: str
-    carried: tuple[str, ...]
-    params: SearchParams
+from qa.types import Answer, IndexReport, Passage
 
 
 @dataclass(frozen=True)
@@ -238,50 +225,18 @@ class Engine:
         embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
         return [self._answer(snapshot, p, vector, k, embedded) for p, vector in zip(prepared, vectors, strict=True)]
 
-    def _prepare(self, snapshot: Snapshot, question: str, history: Sequence[str], params: SearchParams) -> _Asked:
-        """The question cleaned, and the query to run for it in its conversation."""
-        cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        if not cleaned:
-            raise QuestionError("the question is empty: type a question about the documents")
-        earlier = [h for h in history if h.strip()][-conversation.LOOK_BACK :]
-        if not earlier or not conversation.refers_back(cleaned):
-            return _Asked(question, cleaned, (), params)
-        prefer = conversation.documents_of(snapshot, earlier, self.embedder.embed_queries(earlier), params)
-        resolved = conversation.resolve(cleaned, earlier, partial(conversation.salience, snapshot, contents=prefer))
-        return _Asked(question, resolved.query, resolved.carried, replace(params, prefer=prefer))
+    def _prepare(self, snapshot: Snapshot, question: str, history: Sequence[str], params: SearchParams) -> Asked:
+        return prepare(snapshot, self.embedder, question, history, params)
 
-    def _answer(self, snapshot: Snapshot, asked: _Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
+    def _answer(self, snapshot: Snapshot, asked: Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
         timings: dict[str, float] = {"embed": embedded}
         t0 = time.perf_counter()
         ranked = rank(snapshot, asked.searched, query, k, asked.params, stages=timings)
         t1 = time.perf_counter()
-        terms = set(tokenize(asked.searched))
-        lexical = snapshot.lexical
-        floor = self.background(snapshot)
-        hits = tuple(
-            Hit(
-                rank=i + 1,
-                passage=(passage := self.passage(r.row, snapshot)),
-                score=r.score,
-                highlight=_highlight(passage, r.sentence_cosines, terms, lexical.term_idf),
-                dense=r.dense,
-                lexical=r.lexical,
-                sentence=r.sentence_score,
-                support=self.model.support(
-                    max(r.sentence_score, r.dense), *lexical.coverage(asked.searched, r.row), background=floor
-                ),
-            )
-            for i, r in enumerate(ranked)
-        )
-        t2 = time.perf_counter()
-        timings.update(passages=t2 - t1, total=t2 - t0 + embedded)
-        support = max((h.support for h in hits), default=0.0)
-        threshold = asked.params.threshold
-        return Answer(
-            asked.question, support >= threshold, hits, support=support, threshold=threshold,
-            searched=asked.searched, carried=asked.carried, timings=timings,
-            preferred=tuple(sorted(snapshot.contents[c].source for c in asked.params.prefer)),
-        )  # fmt: skip
+        hits = make_hits(snapshot, asked, ranked, partial(self.passage, snapshot=snapshot), self.model,
+                         self.background(snapshot))  # fmt: skip
+        timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)
+        return answer_of(snapshot, asked, hits, timings)
 
     def contents_named(self, names: Sequence[str]) -> frozenset[int]:
         """The content ids of documents given by path or file name; a name not indexed is a QuestionError."""
@@ -348,18 +303,6 @@ class Engine:
         before = max(0, passage.start - chars)
         after = min(len(text), passage.end + chars)
         return text[before : passage.start], text[passage.start : passage.end], text[passage.end : after]
-
-
-def _highlight(
-    passage: Passage, cosines: tuple[float, ...], terms: set[str], idf: Callable[[str], float]
-) -> Span | None:
-    """The span of the passage's answer sentence (or two sentences, when the answer may run across them)."""
-    sentences = passage.sentences
-    if not sentences or len(cosines) != len(sentences):
-        return None
-    texts = [passage.text[s.start - passage.start : s.end - passage.start] for s in sentences]
-    first, last = highlight.choose(cosines, texts, terms, idf)
-    return Span(sentences[first].start, sentences[last].end)
 
 
 def _quote(text: str) -> str:

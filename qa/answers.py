@@ -1,0 +1,93 @@
+"""From a question to an ``Answer``: the query to run in its conversation, then the hits found, each with its
+answer sentence and support, and whether the documents answer (the parts of ``Engine.ask`` after searching)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+
+from qa import conversation, highlight
+from qa.abstain import Model
+from qa.embedder import Embedder
+from qa.errors import QuestionError
+from qa.lexical import tokenize
+from qa.search import Ranked, SearchParams
+from qa.store import Snapshot
+from qa.types import Answer, Hit, Passage, Span
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question ready to search: as asked, the query to run, the words history added, the parameters."""
+
+    question: str
+    searched: str
+    carried: tuple[str, ...]
+    params: SearchParams
+
+
+def prepare(
+    snapshot: Snapshot, embedder: Embedder, question: str, history: Sequence[str], params: SearchParams
+) -> Asked:
+    """The question cleaned, and the query to run for it in its conversation."""
+    cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
+    if not cleaned:
+        raise QuestionError("the question is empty: type a question about the documents")
+    earlier = [h for h in history if h.strip()][-conversation.LOOK_BACK :]
+    if not earlier or not conversation.refers_back(cleaned):
+        return Asked(question, cleaned, (), params)
+    prefer = conversation.documents_of(snapshot, earlier, embedder.embed_queries(earlier), params)
+    resolved = conversation.resolve(cleaned, earlier, partial(conversation.salience, snapshot, contents=prefer))
+    return Asked(question, resolved.query, resolved.carried, replace(params, prefer=prefer))
+
+
+def make_hits(
+    snapshot: Snapshot, asked: Asked, ranked: list[Ranked], passage_of: Callable[[int], Passage], model: Model,
+    background: float,
+) -> tuple[Hit, ...]:  # fmt: skip
+    """The ranked rows as hits: the passage, its answer sentence, and its support."""
+    terms = set(tokenize(asked.searched))
+    lexical = snapshot.lexical
+    return tuple(
+        Hit(
+            rank=i + 1,
+            passage=(passage := passage_of(r.row)),
+            score=r.score,
+            highlight=_highlight(passage, r.sentence_cosines, terms, lexical.term_idf),
+            dense=r.dense,
+            lexical=r.lexical,
+            sentence=r.sentence_score,
+            support=model.support(
+                max(r.sentence_score, r.dense), *lexical.coverage(asked.searched, r.row), background=background
+            ),
+        )
+        for i, r in enumerate(ranked)
+    )
+
+
+def answer_of(snapshot: Snapshot, asked: Asked, hits: tuple[Hit, ...], timings: dict[str, float]) -> Answer:
+    """The answer: answered when the best passage's support reaches the threshold."""
+    support = max((h.support for h in hits), default=0.0)
+    threshold = asked.params.threshold
+    return Answer(
+        asked.question, support >= threshold, hits, support=support, threshold=threshold, searched=asked.searched,
+        carried=asked.carried, timings=timings,
+        preferred=tuple(sorted(snapshot.contents[c].source for c in asked.params.prefer)),
+    )  # fmt: skip
+
+
+def _highlight(
+    passage: Passage, cosines: tuple[float, ...], terms: set[str], idf: Callable[[str], float]
+) -> Span | None:
+    """The span of the passage's answer sentence (or two sentences, when the answer may run across them)."""
+    sentences = passage.sentences
+    if not sentences or len(cosines) != len(sentences):
+        return None
+    texts = [passage.text[s.start - passage.start : s.end - passage.start] for s in sentences]
+    first, last = highlight.choose(cosines, texts, terms, idf)
+    return Span(sentences[first].start, sentences[last].end)
+
+
