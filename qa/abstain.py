@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = ("evidence above background", "coverage", "known")
 PROBES = Path(__file__).resolve().parent / "data" / "probe_questions.txt"
 # From `python -m qa calibrate ../shared/eval/article ../shared/eval/tatqa_dev ../shared/eval/scifact
 # ../shared/eval/followups` (all-MiniLM-L6-v2, onnx-int8): every set answers >= 95% of its answerable questions and

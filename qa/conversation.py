@@ -47,7 +47,6 @@ class Resolved:
 
     query: str
     carried: tuple[str, ...] = ()  # the words added from earlier questions, as they were written
-    history_used: tuple[str, ...] = ()  # the earlier questions they came from
 
 
 def refers_back(question: str) -> bool:
@@ -65,18 +64,14 @@ def resolve(question: str, history: Sequence[str], weigh: Callable[[str], float]
         return Resolved(question)
     have = set(tokenize(question))
     carried: list[str] = []
-    used: list[str] = []
     for distance, earlier in enumerate(reversed(history)):
         room = int(CARRIED_WORDS * DECAY**distance)
         if room < 1:
             break
-        words = _new_words(earlier, have | set(tokenize(" ".join(carried))), weigh)[:room]
-        if words:
-            carried += words
-            used.append(earlier)
+        carried += _new_words(earlier, have | set(tokenize(" ".join(carried))), weigh)[:room]
     if not carried:
         return Resolved(question)
-    return Resolved(question + " " + " ".join(carried), tuple(carried), tuple(used))
+    return Resolved(question + " " + " ".join(carried), tuple(carried))
 
 
 def _new_words(earlier: str, have: set[str], weigh: Callable[[str], float]) -> list[str]:

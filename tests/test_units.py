@@ -109,3 +109,16 @@ def test_escaping_leaves_no_markup() -> None:
     escaped = escape_text('<script>alert("x")</script> **bold** [a](b)\nnext')
     assert "<" not in escaped.replace("<br>", "") and "*" not in escaped and "[" not in escaped
     assert escaped.endswith("<br>next")
+
+
+def test_conversation_carries_salient_words_only_when_the_question_refers_back() -> None:
+    from qa import conversation
+
+    weights = {"super": 3.0, "bowl": 3.0, "won": 0.5, "halftim": 1.2}
+    weigh = lambda term: weights.get(term, 0.0)  # noqa: E731
+    earlier = ["Who won Super Bowl 50 and the halftime show?"]
+    resolved = conversation.resolve("Who was its MVP?", earlier, weigh)
+    assert resolved.carried == ("Super", "Bowl") and resolved.query == "Who was its MVP? Super Bowl"
+    assert conversation.resolve("Who was the MVP of Super Bowl 50?", earlier, weigh).carried == ()
+    assert conversation.resolve("Who was its MVP?", [], weigh).query == "Who was its MVP?"
+    assert conversation.refers_back("What did she recommend?") and not conversation.refers_back("What is that?")
