@@ -61,7 +61,7 @@ def make_hits(
             lexical=r.lexical,
             sentence=r.sentence_score,
             support=model.support(
-                max(r.sentence_score, r.dense), *lexical.coverage(asked.searched, r.row), background=background
+                max(r.sentence_score, r.dense), *lexical.coverage(terms, r.row), background=background
             ),
         )
         for i, r in enumerate(ranked)

@@ -22,6 +22,7 @@ import numpy as np
 
 from qa.abstain import Model, fit
 from qa.console import progress_bar, settings_from
+from qa.lexical import tokenize
 from qa.metrics import load_questions
 
 if TYPE_CHECKING:
@@ -51,8 +52,9 @@ def measure(engine: Engine, questions: list[tuple[str, int]]) -> Measured:
     measured = Measured([], [])
     for text, label in questions:
         answer = engine.ask(text)
+        terms = set(tokenize(answer.searched))
         rows = [
-            (max(h.sentence or 0.0, h.dense or 0.0) - background, *lexical.coverage(answer.question, h.passage.id))
+            (max(h.sentence or 0.0, h.dense or 0.0) - background, *lexical.coverage(terms, h.passage.id))
             for h in answer.hits
         ]
         measured.labels.append(label)

@@ -51,8 +51,8 @@ class Engine:
         self.embedder = embedder or self._embedder(self.settings.backend or default_backend(self.settings.model))
         self.store = Store(self.settings.index_dir)
         self.model = Model()  # whether the documents answer (qa.abstain); ``qa calibrate`` tries others
-        self._backgrounds: dict[int, float] = {}
-        self.pages = PageImages()  # generation -> the index's background evidence (qa.abstain)
+        self._backgrounds: dict[int, float] = {}  # generation -> the index's background evidence (qa.abstain)
+        self.pages = PageImages()  # rendered pages, cached
         self._snapshot: Snapshot | None = None
         self._write_lock = threading.Lock()
 
@@ -220,13 +220,10 @@ class Engine:
         if documents:
             params = replace(params, within=self.contents_named(documents))
         t0 = time.perf_counter()
-        prepared = [self._prepare(snapshot, question, history, params) for question, history in questions]
+        prepared = [prepare(snapshot, self.embedder, question, history, params) for question, history in questions]
         vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
         embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
         return [self._answer(snapshot, p, vector, k, embedded) for p, vector in zip(prepared, vectors, strict=True)]
-
-    def _prepare(self, snapshot: Snapshot, question: str, history: Sequence[str], params: SearchParams) -> Asked:
-        return prepare(snapshot, self.embedder, question, history, params)
 
     def _answer(self, snapshot: Snapshot, asked: Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
         timings: dict[str, float] = {"embed": embedded}

@@ -104,11 +104,14 @@ def _read_one(
         return None
     warnings: tuple[str, ...] = ()
     document: Document | None = None
-    read_before = [d for d in records.values() if d.sha256 == sha and d.reader >= current_reader]
+    # the same content already in the index, read by the current reader (a copy): only scanned for when likely
+    read_before = next(
+        (d for d in records.values() if d.sha256 == sha and d.reader >= current_reader), None
+    ) if sha in old_shas else None  # fmt: skip
     if sha in fresh:
         warnings = fresh[sha].document.warnings
-    elif sha in old_shas and read_before:
-        warnings = read_before[0].warnings
+    elif read_before is not None:
+        warnings = read_before.warnings
     else:
         document = load_document(path, data, reading(path) if reading else None)
         # never a passage longer than the model reads, whatever the settings say

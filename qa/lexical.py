@@ -217,21 +217,17 @@ class Lexical:
         term_id = self.term_ids.get(term)
         return self.unseen_idf() if term_id is None else float(self.idf[term_id])
 
-    def coverage(self, question: str, row: int) -> tuple[float, float]:
-        """How much of the question's terms (weighted by idf) passage ``row`` holds, and the corpus holds."""
-        terms = set(tokenize(question))
-        if not terms:
-            return 0.0, 0.0
-        unseen = self.unseen_idf()
+    def coverage(self, terms: set[str], row: int) -> tuple[float, float]:
+        """How much of a question's (tokenized) terms, weighted by idf, passage ``row`` holds, and the corpus holds."""
         total = in_row = in_corpus = 0.0
         for term in terms:
-            term_id = self.term_ids.get(term)
-            weight = unseen if term_id is None else float(self.idf[term_id])
+            weight = self.term_idf(term)
             total += weight
+            term_id = self.term_ids.get(term)
             if term_id is not None:
                 in_corpus += weight
                 in_row += weight if self.weights[term_id, row] > 0 else 0.0
-        return in_row / total, in_corpus / total
+        return (in_row / total, in_corpus / total) if total else (0.0, 0.0)
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for the question (zeros where no term matches)."""

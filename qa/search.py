@@ -74,7 +74,7 @@ def rank(
     rows = np.unique(np.concatenate(found)).astype(np.int64)
     dense = np.asarray(snapshot.embeddings[rows], dtype=np.float32) @ query
     lexical = lexical_all[rows] if lexical_all is not None else np.zeros_like(dense)
-    best_sentence, sentence_score = _best_sentences(snapshot, rows, query, dense)
+    best_sentence, sentence_score, cosines = _best_sentences(snapshot, rows, query, dense)
     clock.mark("highlight")
     meaning = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_score  # the dense side
     if params.mode == "dense":
@@ -97,7 +97,7 @@ def rank(
             lexical=float(lexical[i]),
             sentence=None if best_sentence[i] < 0 else int(best_sentence[i]),
             sentence_score=float(sentence_score[i]),
-            sentence_cosines=_sentence_cosines(snapshot, int(rows[i]), query),
+            sentence_cosines=tuple(cosines[i].tolist()),
         )
         for i in order
     ]
@@ -127,34 +127,29 @@ def _dense_candidates(snapshot: Snapshot, query: np.ndarray, pool: int, allowed:
     return rows[np.isin(rows, allowed)][:pool]
 
 
-def _sentence_cosines(snapshot: Snapshot, row: int, query: np.ndarray) -> tuple[float, ...]:
-    table = snapshot.passages
-    lo, hi = int(table.sentence_ptr[row]), int(table.sentence_ptr[row + 1])
-    vectors = snapshot.sentence_vectors[np.arange(lo, hi)]  # in memory or read from disk (qa.rowfile)
-    return tuple((np.asarray(vectors, dtype=np.float32) @ query).tolist())
-
-
 def _best_sentences(
     snapshot: Snapshot, rows: np.ndarray, query: np.ndarray, dense: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per passage: the index of its sentence closest to the question, and that cosine."""
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Per passage: the index of its sentence closest to the question, that cosine, and all its sentences'."""
     table = snapshot.passages
     counts = (table.sentence_ptr[rows + 1] - table.sentence_ptr[rows]).astype(np.int64)
     best = np.full(rows.size, -1, dtype=np.int64)
     best_score = dense.copy()
     sentence_rows = table.sentence_index(rows)
     if sentence_rows.size == 0:
-        return best, best_score
+        return best, best_score, [np.zeros(0, dtype=np.float32)] * rows.size
     cosines = np.asarray(snapshot.sentence_vectors[sentence_rows], dtype=np.float32) @ query
+    offsets = np.cumsum(counts) - counts  # each passage's first sentence in ``cosines``
+    per_row = np.split(cosines, offsets[1:])
     has = counts > 0
-    starts = (np.cumsum(counts) - counts)[has]  # each non-empty passage's first sentence in ``cosines``
+    starts = offsets[has]
     maxima = np.maximum.reduceat(cosines, starts)
     row_max = np.full(rows.size, np.inf, dtype=np.float32)
     row_max[has] = maxima
     positions = np.where(cosines >= np.repeat(row_max, counts), np.arange(cosines.size), cosines.size)
     best[has] = np.minimum.reduceat(positions, starts) - starts
     best_score[has] = maxima
-    return best, best_score
+    return best, best_score, per_row
 
 
 class _Clock:

@@ -268,7 +268,8 @@ class Store:
     def read_boxes(self, key: str) -> np.ndarray | None:
         """Each character's box (x0, top, x1, bottom) on its page, or None for a text without pages."""
         path = self.texts_dir / f"{key}.boxes.npy"
-        return np.load(path) if path.is_file() else None
+        # mapped, not read: a page view slices a passage's boxes out of a whole document's (16 bytes a character)
+        return np.load(path, mmap_mode="r") if path.is_file() else None
 
     @contextmanager
     def lock(self, timeout: float = 0.0) -> Iterator[None]:

@@ -48,10 +48,11 @@ def test_bm25_matches_a_hand_computed_score() -> None:
 
 def test_coverage_weighs_question_terms_by_idf() -> None:
     lexical = Lexical.build(["the budget rose", "the budget fell sharply", "rain fell"])
-    held, known = lexical.coverage("Has the budget fallen sharply?", 1)  # "fallen" is not "fell": not held
+    # "fallen" is not "fell": not held
+    held, known = lexical.coverage(set(tokenize("Has the budget fallen sharply?")), 1)
     fallen, budget, sharply = (lexical.term_idf(t) for t in tokenize("fallen budget sharply"))
     assert held == pytest.approx((budget + sharply) / (fallen + budget + sharply)) and known == held
-    held, known = lexical.coverage("budget of the giraffe", 2)
+    held, known = lexical.coverage(set(tokenize("budget of the giraffe")), 2)
     giraffe = lexical.unseen_idf()
     assert held == 0.0 and known == pytest.approx(budget / (budget + giraffe))
 
