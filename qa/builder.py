@@ -24,13 +24,17 @@ class Builder:
         self.parts: list[str] = []
         self.length = 0
         self.page_starts: list[int] = []
+        self.continued_pages: list[int] = []
         self.line_starts: list[int] = []
         self.blocks: list[Block] = []
         self._last_kind = ""
 
-    def page(self) -> None:
-        """The next block starts a new page (a slide, a sheet, a chapter)."""
+    def page(self, continues: bool = False) -> None:
+        """The next block starts a new page (a slide, a sheet, a chapter); ``continues``: its text goes on
+        from the page before's (a slide titled "... (continued)"), so passages may run over the break."""
         self.page_starts.append(self.length + (2 if self.length else 0))
+        if continues and len(self.page_starts) > 1:
+            self.continued_pages.append(len(self.page_starts))
         self._last_kind = ""
 
     def add(self, text: str, kind: str = "para", counted: bool = True) -> None:
@@ -69,4 +73,5 @@ class Builder:
         return Document(
             path, text, kind, page_starts=tuple(starts), blocks=tuple(self.blocks),
             line_starts=tuple(min(s, len(text)) for s in self.line_starts), warnings=warnings,
+            continued_pages=tuple(self.continued_pages),
         )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import threading
@@ -277,6 +278,7 @@ class Engine:
             heading=snapshot.headings[heading] if heading >= 0 else None,
             sentences=table.sentences(row),
             ocr=page in content.ocr_pages,
+            last_page=bisect.bisect_right(content.page_starts, end - 1) if page else None,
         )
 
     def source_text(self, source: str) -> str:
@@ -287,7 +289,8 @@ class Engine:
         raise DocumentError(source, "is not in the index")
 
     def page_image(self, source: str, start: int, end: int, answer: tuple[int, int] | None = None) -> bytes:
-        """A PNG of the page on which ``source[start:end]`` starts, the passage marked (the answer more strongly).
+        """A PNG of the page of ``source[start:end]``, the passage marked (the answer more strongly); of each of its
+        pages, one under the other, when it runs over a page break.
 
         ``source``, ``start`` and ``end`` are a passage's fields in an answer; the page is rendered from the file
         itself, which must be the one that was indexed.

@@ -117,7 +117,7 @@ def _read_one(
         # never a passage longer than the model reads, whatever the settings say
         chunking = replace(chunking, max_tokens=min(chunking.max_tokens, embedder.max_tokens))
         chunks = chunk_text(
-            document.text, chunking, embedder.count_tokens, document.page_starts, embedder.count_tokens_many,
+            document.text, chunking, embedder.count_tokens, document.page_breaks, embedder.count_tokens_many,
             document.blocks,
         )  # fmt: skip
         fresh[sha] = _Fresh(document, chunks, current_reader)

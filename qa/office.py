@@ -34,15 +34,17 @@ def read_pptx(path: str, data: bytes) -> Document:
     deck = Presentation(io.BytesIO(data))
     built = Builder()
     previous_title = ""
+    notes = False  # whether the slide before ended with speaker notes
     for slide in deck.slides:
-        built.page()
         title = slide.shapes.title
-        if title is not None and title.has_text_frame and title.text_frame.text.strip():
-            text = title.text_frame.text
-            # "Title (continued)" over the same title's slide is a running title: the section goes on
-            if _CONTINUED.sub("", text).strip() != previous_title or not _CONTINUED.search(text):
-                built.add(text, "heading")
-                previous_title = _CONTINUED.sub("", text).strip()
+        text = title.text_frame.text if title is not None and title.has_text_frame else ""
+        # "Title (continued)" over the same title's slide is a running title: the section goes on, and so does
+        # its text, unless speaker notes stand between
+        continues = bool(_CONTINUED.search(text)) and _CONTINUED.sub("", text).strip() == previous_title
+        built.page(continues and not notes)
+        if text.strip() and not continues:
+            built.add(text, "heading")
+            previous_title = _CONTINUED.sub("", text).strip()
         for shape in slide.shapes:
             if shape == title:
                 continue
@@ -52,9 +54,11 @@ def read_pptx(path: str, data: bytes) -> Document:
             elif getattr(shape, "has_table", False) and shape.has_table:
                 for row in shape.table.rows:
                     built.add(" | ".join(cell.text for cell in row.cells), "row")
-        if slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip():
+        said = slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
+        notes = bool(said.strip())
+        if notes:
             built.add(NOTES_HEADING, "heading")
-            built.add(slide.notes_slide.notes_text_frame.text)
+            built.add(said)
     return built.document(path, "pptx")
 
 

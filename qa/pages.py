@@ -2,7 +2,8 @@
 
 The boxes come from the reader of the page layout (PDFium's character boxes, or tesseract's word boxes for a
 scan), kept beside the extracted text in the index, so a passage's marks are a slice of them, as its text is.
-Lines of the passage get a translucent yellow box, the answer sentence a stronger orange one.
+Lines of the passage get a translucent yellow box, the answer sentence a stronger orange one; a passage that runs
+over a page break is shown on each of its pages, one under the other.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ RENDER_DPI = 110  # A4 at about 910 x 1290 pixels: readable beside the chat, sha
 CACHED_PAGES = 16  # rendered pages kept (about 3.5 MB each)
 PASSAGE_FILL = (255, 214, 0, 70)
 ANSWER_FILL = (255, 120, 0, 110)
+PAGE_GAP = 12  # pixels between the pages of a passage that runs over a page break
+GAP_COLOUR = (128, 128, 128)
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,20 @@ def line_rectangles(boxes: np.ndarray) -> list[tuple[float, float, float, float]
 
 
 def marks(boxes: np.ndarray, page_starts: tuple[int, ...], start: int, end: int,
-          answer: tuple[int, int] | None = None) -> PageMarks:  # fmt: skip
-    """The marks for ``text[start:end]`` on the page where it starts (the rest of it is on later pages)."""
-    page = int(np.searchsorted(page_starts, start, side="right")) if page_starts else 1
-    page_end = page_starts[page] if page < len(page_starts) else len(boxes)
-    stop = min(end, page_end)
-    answer_rects = []
-    if answer is not None and answer[0] < stop:
-        answer_rects = line_rectangles(boxes[max(answer[0], start) : min(answer[1], stop)])
-    return PageMarks(page, line_rectangles(boxes[start:stop]), answer_rects)
+          answer: tuple[int, int] | None = None) -> list[PageMarks]:  # fmt: skip
+    """The marks for ``text[start:end]`` on each page it stands on (more than one when it runs over a break)."""
+    first = int(np.searchsorted(page_starts, start, side="right")) if page_starts else 1
+    last = int(np.searchsorted(page_starts, end - 1, side="right")) if page_starts else 1
+    found = []
+    for page in range(first, last + 1):
+        page_start = page_starts[page - 1] if page_starts else 0
+        page_end = page_starts[page] if page < len(page_starts) else len(boxes)
+        low, high = max(start, page_start), min(end, page_end)
+        answer_rects = []
+        if answer is not None and max(answer[0], low) < min(answer[1], high):
+            answer_rects = line_rectangles(boxes[max(answer[0], low) : min(answer[1], high)])
+        found.append(PageMarks(page, line_rectangles(boxes[low:high]), answer_rects))
+    return found
 
 
 class PageImages:
@@ -85,19 +93,29 @@ class PageImages:
                 self._cache.popitem(last=False)
             return rendered
 
-    def marked(self, path: str, sha256: str, kind: str, found: PageMarks) -> bytes:
-        """The page of ``found`` with its marks drawn, as PNG bytes."""
+    def marked(self, path: str, sha256: str, kind: str, found: list[PageMarks]) -> bytes:
+        """The pages of ``found`` with their marks drawn, one under the other, as PNG bytes."""
         from PIL import Image, ImageDraw
 
-        image, width, height = self.page(path, sha256, kind, found.page)
-        scale_x, scale_y = image.width / width, image.height / height
-        overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
-        draw = ImageDraw.Draw(overlay)
-        for rects, fill in ((found.passage, PASSAGE_FILL), (found.answer, ANSWER_FILL)):
-            for x0, top, x1, bottom in rects:
-                draw.rectangle((x0 * scale_x - 2, top * scale_y - 2, x1 * scale_x + 2, bottom * scale_y + 2), fill=fill)
+        drawn = []
+        for page in found:
+            image, width, height = self.page(path, sha256, kind, page.page)
+            scale_x, scale_y = image.width / width, image.height / height
+            overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+            draw = ImageDraw.Draw(overlay)
+            for rects, fill in ((page.passage, PASSAGE_FILL), (page.answer, ANSWER_FILL)):
+                for x0, top, x1, bottom in rects:
+                    box = (x0 * scale_x - 2, top * scale_y - 2, x1 * scale_x + 2, bottom * scale_y + 2)
+                    draw.rectangle(box, fill=fill)
+            drawn.append(Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB"))
+        height = sum(i.height for i in drawn) + PAGE_GAP * (len(drawn) - 1)
+        sheet = Image.new("RGB", (max(i.width for i in drawn), height), GAP_COLOUR)
+        top = 0
+        for image in drawn:
+            sheet.paste(image, (0, top))
+            top += image.height + PAGE_GAP
         out = io.BytesIO()
-        Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB").save(out, format="PNG", optimize=False)
+        sheet.save(out, format="PNG", optimize=False)
         return out.getvalue()
 
 

@@ -29,14 +29,15 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "text": p.text,
         "score": round(hit.score, 6),
         "page": p.page,
+        "last_page": p.pages[-1] if p.pages else None,
         "line": p.line,
         "heading": p.heading,
         "highlight": [hit.highlight.start, hit.highlight.end] if hit.highlight else None,
     }
 
 
-# What a "page" and a "line" are called in each format's citations.
-_PAGE_NAMES = {"pptx": "slide", "epub": "chapter", "xlsx": "sheet"}
+# What a "page" and a "line" are called in each format's citations (pages: one, and more than one).
+_PAGE_NAMES = {"pptx": ("slide", "slides"), "epub": ("chapter", "chapters"), "xlsx": ("sheet", "sheets")}
 _LINE_NAMES = {"xlsx": "row", "csv": "row"}
 
 
@@ -49,7 +50,9 @@ def citation_parts(hit: Hit) -> list[str]:
     if kind == "xlsx" and p.heading:
         parts.append(f"sheet {p.heading}")
     elif p.page is not None and kind != "csv":
-        parts.append(f"{_PAGE_NAMES.get(kind, 'p.')} {p.page}" + (" (text read by OCR)" if p.ocr else ""))
+        one, more = _PAGE_NAMES.get(kind, ("p.", "pp."))
+        pages = f"{one} {p.page}" if len(p.pages) == 1 else f"{more} {p.pages[0]}\u2013{p.pages[-1]}"
+        parts.append(pages + (" (text read by OCR)" if p.ocr else ""))
     parts.append(f"{_LINE_NAMES.get(kind, 'line')} {p.line}")
     if p.heading and kind != "xlsx":
         parts.append(f"under \u201c{p.heading}\u201d")

@@ -48,6 +48,14 @@ class Passage:
     heading: str | None
     sentences: tuple[Span, ...]
     ocr: bool = False  # the text was read from a page image by OCR
+    last_page: int | None = None  # the page its text ends on: after ``page`` when it runs over a page break
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        """Every page the passage stands on, in order (none for a text without pages)."""
+        if self.page is None:
+            return ()
+        return tuple(range(self.page, max(self.page, self.last_page or self.page) + 1))
 
 
 @dataclass(frozen=True)
@@ -138,5 +146,13 @@ class Document:
     blocks: tuple[Block, ...] = ()
     line_starts: tuple[int, ...] = ()
     ocr_pages: tuple[int, ...] = ()
+    continued_pages: tuple[int, ...] = ()  # 1-based pages whose text goes on from the page before (a deck's
+    # "Title (continued)" slides): the chunker treats them as one page, as it does a paragraph running over a page
     boxes: np.ndarray | None = field(default=None, repr=False, compare=False)  # float32 (len(text), 4)
     attachments: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)  # e-mail: (name, bytes)
+
+    @property
+    def page_breaks(self) -> tuple[int, ...]:
+        """Where pages begin whose text does not go on from the page before: where passages must break."""
+        continued = set(self.continued_pages)
+        return tuple(start for page, start in enumerate(self.page_starts, 1) if page not in continued)

@@ -97,7 +97,8 @@ class App:
         return gr.update(value=str(path), interactive=True)
 
     def page_image(self, source: str, start: float, end: float) -> Image.Image:
-        """The page on which a passage (its ``source``, ``start``, ``end`` in a /search answer) starts, marked."""
+        """The page of a passage (its ``source``, ``start``, ``end`` in a /search answer), marked; its pages, one
+        under the other, when it runs over a page break."""
         return self._page(source, int(start), int(end), None)
 
     def show_page(self, request: str) -> Any:
@@ -109,7 +110,7 @@ class App:
         except (ValueError, KeyError, TypeError) as exc:
             raise gr.Error(f"not a page request ({exc})") from exc
         name = os.path.basename(str(asked["source"]))
-        return gr.update(value=image, label=f"{name}: the passage marked on its page", visible=True)
+        return gr.update(value=image, label=f"{name}: the passage marked where it stands", visible=True)
 
     def _page(self, source: str, start: int, end: int, answer: tuple[int, int] | None) -> Image.Image:
         try:

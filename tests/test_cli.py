@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ARTICLE, ROOT
 
-KEYS = {"rank", "source", "start", "end", "text", "score", "page", "line", "heading", "highlight"}
+KEYS = {"rank", "source", "start", "end", "text", "score", "page", "last_page", "line", "heading", "highlight"}
 
 
 def run(*args: str, index_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -52,7 +52,7 @@ def test_ask_json_contract(indexed: Path, tmp_path: Path) -> None:
             assert set(p) == KEYS
             assert p["source"] == str(ARTICLE)
             assert source_text[p["start"] : p["end"]] == p["text"]
-            assert isinstance(p["score"], float) and isinstance(p["line"], int) and p["page"] is None
+            assert isinstance(p["score"], float) and isinstance(p["line"], int) and p["page"] is p["last_page"] is None
             if p["highlight"] is not None:
                 start, end = p["highlight"]
                 assert p["start"] <= start < end <= p["end"]

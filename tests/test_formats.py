@@ -120,6 +120,32 @@ def test_slides_cite_slide_and_title_and_keep_notes(collection) -> None:
     assert "(continued)" not in text and "Speaker notes\n\nCheck the tide first." in text
 
 
+def test_a_continued_slide_continues_the_passage(tmp_path: Path, make_engine) -> None:
+    from pptx import Presentation
+
+    deck = Presentation()
+    for title, paragraphs in [
+        ("Harbour timetable", ["Ferries run all year, in every weather but the worst of the winter gales.",
+                               "The night boat is the one most visitors ask about."]),
+        ("Harbour timetable (continued)", [FACT, "Tickets are sold on board."]),
+        ("Prices", ["An adult ticket costs twelve pounds fifty."]),
+    ]:  # fmt: skip
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text_frame.text = "\n".join(paragraphs)
+    deck.save(str(tmp_path / "deck.pptx"))
+    document = load_document(str(tmp_path / "deck.pptx"), (tmp_path / "deck.pptx").read_bytes())
+    assert document.continued_pages == (2,) and len(document.page_breaks) == 2
+    engine = make_engine()
+    engine.add([tmp_path / "deck.pptx"])
+    hit = engine.ask("When does the night ferry to Skye leave?", k=1).hits[0]
+    # the short paragraphs of slide 1 go with the text they introduce, over the slide break
+    assert "The night boat is" in hit.passage.text and "22:40" in hit.passage.text
+    assert hit.passage.pages == (1, 2) and "deck.pptx, slides 1\u20132, line 1" in citation(hit)
+    prices = engine.ask("How much is an adult ticket?", k=1).hits[0].passage
+    assert prices.pages == (3,) and prices.heading == "Prices"  # a new title is a new slide's own passage
+
+
 def test_sheet_rows_cite_sheet_and_row(collection) -> None:
     docs, engine = collection
     hit = top(engine, "When does the Uig to Tarbert crossing depart?", "crossings.xlsx")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from qa.errors import DocumentError
-from qa.pages import line_rectangles, marks
+from qa.pages import PAGE_GAP, RENDER_DPI, line_rectangles, marks
 from tests.docmaker import make_layout_pdf, scanned_pdf, wrapped
 from tests.test_pdf_layout import BUDGET, TRANSPORT
 
@@ -64,7 +64,7 @@ def test_marks_lie_on_the_passage_characters(gazette: Path, make_engine) -> None
     passage = hit.passage
     content = next(c for c in engine.snapshot.contents if c.source == passage.source)
     boxes = engine.store.read_boxes(content.key)
-    found = marks(boxes, content.page_starts, passage.start, passage.end)
+    [found] = marks(boxes, content.page_starts, passage.start, passage.end)  # one page
     assert found.page == 2
     first_body_line = wrapped(TRANSPORT, 50, 90)[0][2]
     expected = pdfium_line_box(gazette, 2, first_body_line)
@@ -74,6 +74,36 @@ def test_marks_lie_on_the_passage_characters(gazette: Path, make_engine) -> None
     assert png.startswith(b"\x89PNG")
     assert tinted_share(png, expected, (595, 842)) > 0.9
     assert tinted_share(png, (50, 400, 500, 450), (595, 842)) == 0.0  # blank paper below the text: unmarked
+
+
+def test_a_passage_over_a_page_break_is_cited_and_shown_on_both_pages(tmp_path: Path, make_engine) -> None:
+    from PIL import Image
+
+    from qa.render import citation
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    first = "After a long evening of questions from residents about the state of the roads, the board decided to"
+    second = "postpone the vote on the bridge repairs until the spring."
+    pdf = make_layout_pdf(docs / "minutes.pdf", [[(50, 780, first, 11, False)], [(50, 100, second, 11, False)]])
+    engine = make_engine()
+    engine.add([docs])
+    hit = engine.ask("When will the board vote on the bridge repairs?", k=1).hits[0]
+    assert hit.passage.text == first + " " + second
+    assert (hit.passage.page, hit.passage.last_page, hit.passage.pages) == (1, 2, (1, 2))
+    assert "minutes.pdf, pp. 1\u20132, line 1" in citation(hit)
+    png = engine.page_image(hit.passage.source, hit.passage.start, hit.passage.end)
+    image = Image.open(io.BytesIO(png))
+    height = (image.height - PAGE_GAP) // 2  # two pages, one under the other
+    assert height == pytest.approx(842 * RENDER_DPI / 72, abs=2)
+    pages = []
+    for top in (0, height + PAGE_GAP):
+        out = io.BytesIO()
+        image.crop((0, top, image.width, top + height)).save(out, format="PNG")
+        pages.append(out.getvalue())
+    assert tinted_share(pages[0], pdfium_line_box(pdf, 1, first), (595, 842)) > 0.9  # the foot of page 1
+    assert tinted_share(pages[1], pdfium_line_box(pdf, 2, second), (595, 842)) > 0.9  # the head of page 2
+    assert tinted_share(pages[1], (50, 400, 500, 450), (595, 842)) == 0.0
 
 
 def test_line_rectangles_merge_a_line_and_skip_inserted_characters() -> None:
