@@ -1,4 +1,4 @@
-"""Verbatim's web app (the page and its handlers are in ``qa/webapp.py``).
+"""Verbatim's web app (the page is laid out in ``qa/webapp.py``, its handlers are in ``qa/handlers.py``).
 
     python app.py [DOC...] [--index-dir DIR] [--host 127.0.0.1] [--port 7860] [--model minilm]
 

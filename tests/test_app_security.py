@@ -1,4 +1,4 @@
-"""The app's boundaries: loopback by default, a password when asked, and only its own files served."""
+"""The app's boundaries: loopback by default, a password when asked, only its own files served, few kept."""
 
 from __future__ import annotations
 
@@ -43,3 +43,19 @@ def test_password_and_file_serving(tmp_path: Path) -> None:
         text = next((tmp_path / "index2" / "texts").glob("*.txt"))
         for path in ["/etc/passwd", str(text), str(doc), str(Path(__file__).resolve())]:
             assert status_of(f"{url}gradio_api/file={path}") in (403, 404), path
+
+
+def test_markdown_exports_stay_few_and_go_with_the_app() -> None:
+    import gc
+
+    from qa.handlers import Exports
+
+    exports = Exports(kept=3)
+    paths = [exports.write(f"# Verbatim answers\n\nchat {n}\n") for n in range(5)]
+    assert paths[-1].read_text(encoding="utf-8") == "# Verbatim answers\n\nchat 4\n"
+    assert exports.write("# Verbatim answers\n\nchat 4\n") == paths[-1]  # the same chat: the same file
+    assert len(list(exports.folder.iterdir())) == 3 and not paths[0].exists()
+    folder = exports.folder
+    del exports
+    gc.collect()
+    assert not folder.exists()
