@@ -12,8 +12,9 @@ question, from three measures:
 The evidence counts above the collection's *background*: the mean evidence that 40 everyday questions which no
 document answers (``data/probe_questions.txt``) find in it. A broad collection (an encyclopedia) meets any
 question with some similar sentence; a narrow one (a single article) does not, and the same cosine means more.
-The question is answered when the best passage's support reaches ``CUTOFF``. Coefficients and cutoff come from
-``python -m qa calibrate`` on the shared sets and off-topic questions asked against each (docs/EVALUATION.md).
+The question is answered when the best passage's support reaches the model's cutoff. Coefficients and cutoff come
+from ``python -m qa calibrate`` on the shared sets and off-topic questions asked against each (docs/EVALUATION.md),
+one set for each embedding model shipped or fetched (their cosines differ).
 """
 
 from __future__ import annotations
@@ -24,24 +25,32 @@ from pathlib import Path
 import numpy as np
 
 PROBES = Path(__file__).resolve().parent / "data" / "probe_questions.txt"
-# From `python -m qa calibrate ../shared/eval/article ../shared/eval/tatqa_dev ../shared/eval/scifact
-# ../shared/eval/followups` (all-MiniLM-L6-v2, onnx-int8): every set answers >= 95% of its answerable questions and
-# abstains on >= 93% of the 114 off-topic ones; figures and margins in docs/EVALUATION.md.
-COEFFICIENTS = (17.7841, 2.5443, 2.3196)
-INTERCEPT = -6.5096
-CUTOFF = 0.3973
 
 
 @dataclass(frozen=True)
 class Model:
-    coefficients: tuple[float, ...] = COEFFICIENTS
-    intercept: float = INTERCEPT
-    cutoff: float = CUTOFF
+    coefficients: tuple[float, ...]
+    intercept: float
+    cutoff: float = 0.5
 
     def support(self, evidence: float, coverage: float, known: float, background: float = 0.0) -> float:
         """The probability (0 to 1) that a passage with these measures answers the question."""
         z = self.intercept + float(np.dot(self.coefficients, (evidence - background, coverage, known)))
         return float(1.0 / (1.0 + np.exp(-z)))
+
+
+# From `python -m qa calibrate ../shared/eval/article ../shared/eval/tatqa_dev ../shared/eval/scifact
+# ../shared/eval/followups` (all-MiniLM-L6-v2, onnx-int8): every set answers >= 95% of its answerable questions and
+# abstains on >= 93% of the 114 off-topic ones; figures and margins in docs/EVALUATION.md.
+MINILM = Model((17.7841, 2.5443, 2.3196), -6.5096, 0.3973)
+# The same command with `--model mpnet` (all-mpnet-base-v2, onnx fp32): >= 95% answered, >= 98% abstained.
+MPNET = Model((18.2281, 2.4287, 1.6533), -6.8355, 0.6556)
+CALIBRATED = {"all-MiniLM-L6-v2": MINILM, "all-mpnet-base-v2": MPNET}
+
+
+def model_for(name: str) -> Model:
+    """The calibrated model for an embedding model's name; MiniLM's for one not calibrated here."""
+    return CALIBRATED.get(name, MINILM)
 
 
 def probe_questions() -> list[str]:

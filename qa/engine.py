@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from qa.abstain import Model, probe_questions
+from qa.abstain import model_for, probe_questions
 from qa.answers import Asked, answer_of, make_hits, prepare
 from qa.config import Settings, default_backend
 from qa.embedder import Embedder
@@ -51,7 +51,7 @@ class Engine:
         self._own_embedder = embedder is None
         self.embedder = embedder or self._embedder(self.settings.backend or default_backend(self.settings.model))
         self.store = Store(self.settings.index_dir)
-        self.model = Model()  # whether the documents answer (qa.abstain); ``qa calibrate`` tries others
+        self.model = model_for(self.embedder.name)  # whether the documents answer (qa.abstain)
         self._backgrounds: dict[int, float] = {}  # generation -> the index's background evidence (qa.abstain)
         self.pages = PageImages()  # rendered pages, cached
         self._snapshot: Snapshot | None = None
@@ -182,10 +182,8 @@ class Engine:
     # -- questions -----------------------------------------------------------------------------
 
     def search_params(self, mode: str | None = None) -> SearchParams:
-        params = SearchParams(mode=mode or self.settings.mode)
-        if self.settings.threshold is not None:
-            params = replace(params, threshold=self.settings.threshold)
-        return params
+        threshold = self.model.cutoff if self.settings.threshold is None else self.settings.threshold
+        return SearchParams(mode=mode or self.settings.mode, threshold=threshold)
 
     def ask(
         self,

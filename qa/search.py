@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.abstain import CUTOFF
+from qa.abstain import MINILM
 from qa.fusion import blend, rrf
 from qa.store import Snapshot
 
@@ -19,7 +19,7 @@ class SearchParams:
     alpha: float = 0.4  # weight of the dense evidence in the blend (tuned: docs/EVALUATION.md)
     sentence_weight: float = 0.7  # dense evidence = 0.3 * passage cosine + 0.7 * best sentence cosine
     candidates: int = 50  # from each of dense and BM25 (50 or 100: within half a point, docs/EVALUATION.md)
-    threshold: float = CUTOFF  # the support (qa.abstain) at which the documents are taken to answer
+    threshold: float = MINILM.cutoff  # the support (qa.abstain) at which the documents are taken to answer
     prefer: frozenset[int] = frozenset()  # documents (content ids) the conversation is in: preferred mildly
     prefer_bonus: float = 0.2  # added to the fused score (0 to 1) of their passages
     within: frozenset[int] = frozenset()  # only these documents (content ids); empty: all

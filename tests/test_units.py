@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qa import highlight
-from qa.abstain import Model, fit
+from qa.abstain import MINILM, MPNET, Model, fit, model_for
 from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
 from qa.lexical import Lexical, tokenize
@@ -80,6 +80,14 @@ def test_logistic_fit_recovers_a_known_model() -> None:
     model = fit(x, y, np.ones(len(y)))
     assert model.coefficients == pytest.approx(truth.coefficients, abs=0.6)
     assert model.intercept == pytest.approx(truth.intercept, abs=0.5)
+
+
+def test_each_embedding_model_is_judged_by_its_own_calibration(make_engine) -> None:
+    assert model_for("all-MiniLM-L6-v2") is MINILM and model_for("all-mpnet-base-v2") is MPNET
+    assert model_for("a-model-of-my-own") is MINILM  # not calibrated here: MiniLM's, until `qa calibrate` is run
+    engine = make_engine()
+    assert engine.model is MINILM and engine.search_params().threshold == MINILM.cutoff
+    assert make_engine(threshold=0.9).search_params().threshold == 0.9  # VERBATIM_THRESHOLD still decides
 
 
 def test_cutoff_keeps_the_share_of_answerable_questions_in_every_set() -> None:
