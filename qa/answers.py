@@ -13,7 +13,7 @@ from qa.embedder import Embedder
 from qa.errors import QuestionError
 from qa.lexical import tokenize
 from qa.search import Ranked, SearchParams
-from qa.store import Snapshot
+from qa.snapshot import Snapshot
 from qa.types import Answer, Hit, Passage, Span
 
 MAX_QUESTION_CHARS = 2000

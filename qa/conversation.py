@@ -22,7 +22,7 @@ import numpy as np
 
 from qa.lexical import STOPWORDS, tokenize
 from qa.search import SearchParams, rank
-from qa.store import Snapshot
+from qa.snapshot import Snapshot
 
 # Words that stand for something named before. "that", "this", "there" are left out: far more often they are
 # a conjunction, a determiner or a place word than a reference back.

@@ -8,35 +8,23 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
 from qa.abstain import model_for, probe_questions
 from qa.answers import Asked, answer_of, make_hits, prepare
+from qa.catalog import DocumentInfo, contents_named, document_list
 from qa.config import Settings, default_backend
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
 from qa.pages import PageImages, page_png
 from qa.search import SearchParams, background, rank
-from qa.store import Snapshot, Store, generation_name
+from qa.snapshot import Snapshot
+from qa.store import Store, generation_name
 from qa.types import Answer, IndexReport, Passage
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """A row of the document list: a file that is indexed, or that duplicates one that is."""
-
-    path: str
-    name: str
-    kind: str
-    pages: int | None
-    passages: int
-    chars: int
-    duplicate_of: str | None
-    warnings: tuple[str, ...]
 
 
 class Engine:
@@ -158,26 +146,7 @@ class Engine:
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents, in path order."""
-        if not self.has_index():
-            return []
-        snapshot = self.snapshot
-        by_sha = {c.sha256: c for c in snapshot.contents}
-        rows = []
-        for doc in sorted(snapshot.documents, key=lambda d: d.path):
-            content = by_sha.get(doc.sha256)
-            rows.append(
-                DocumentInfo(
-                    path=doc.path,
-                    name=os.path.basename(doc.path),
-                    kind=doc.kind,
-                    pages=len(content.page_starts) if content and content.page_starts else None,
-                    passages=content.passages if content and doc.duplicate_of is None else 0,
-                    chars=content.chars if content else 0,
-                    duplicate_of=doc.duplicate_of,
-                    warnings=doc.warnings,
-                )
-            )
-        return rows
+        return document_list(self.snapshot) if self.has_index() else []
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -217,7 +186,7 @@ class Engine:
         params = params or self.search_params(mode)
         snapshot = self.snapshot
         if documents:
-            params = replace(params, within=self.contents_named(documents))
+            params = replace(params, within=contents_named(self.snapshot, documents))
         t0 = time.perf_counter()
         prepared = [prepare(snapshot, self.embedder, question, history, params) for question, history in questions]
         vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
@@ -233,22 +202,6 @@ class Engine:
                          self.background(snapshot))  # fmt: skip
         timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)
         return answer_of(snapshot, asked, hits, timings)
-
-    def contents_named(self, names: Sequence[str]) -> frozenset[int]:
-        """The content ids of documents given by path or file name; a name not indexed is a QuestionError."""
-        snapshot = self.snapshot
-        by_sha = {c.sha256: i for i, c in enumerate(snapshot.contents)}
-        chosen: set[int] = set()
-        for name in names:
-            matches = [
-                d for d in snapshot.documents
-                if name in (d.path, os.path.basename(d.path)) or os.path.abspath(name) == d.path
-            ]  # fmt: skip
-            if not matches:
-                listed = ", ".join(sorted(os.path.basename(d.path) for d in snapshot.documents)) or "nothing"
-                raise QuestionError(f"{name!r} is not an indexed document (indexed: {listed})")
-            chosen.update(by_sha[d.sha256] for d in matches if d.sha256 in by_sha)
-        return frozenset(chosen)
 
     def background(self, snapshot: Snapshot) -> float:
         """The mean evidence that questions no document answers find in this index (``qa.abstain``)."""

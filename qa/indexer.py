@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import time
@@ -19,8 +18,10 @@ from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError
 from qa.lexical import Lexical
 from qa.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
+from qa.passage_rows import passage_rows
 from qa.passages import PassageTable
-from qa.store import Content, DocRecord, Snapshot, Store, text_key
+from qa.snapshot import Content, DocRecord, Snapshot, text_key
+from qa.store import Store
 from qa.types import Chunk, Document, IndexReport, Problem, Span
 
 Progress = Callable[[int, int], None]
@@ -191,7 +192,9 @@ def _assemble(
     for sha, item in fresh.items():
         if sha in holders:
             store.write_text(text_key(sha, item.reader), item.document.text, item.document.boxes)
-            table, chunk_texts, chunk_spans = _rows(item, len(contents), headings, heading_ids)
+            table, chunk_texts, chunk_spans = passage_rows(
+                item.document, item.chunks, len(contents), headings, heading_ids
+            )
             tables.append(table)
             texts.extend(chunk_texts)
             spans.extend(chunk_spans)
@@ -254,63 +257,6 @@ def _embed(
         dim = embedder.dimension
         return np.zeros((0, dim), dtype=np.float32), np.zeros((0, dim), dtype=np.float32)
     return embedder.embed_passages(texts, spans, progress=progress)
-
-
-def _rows(
-    item: _Fresh, content_id: int, headings: list[str], heading_ids: dict[str, int]
-) -> tuple[PassageTable, list[str], list[tuple]]:
-    """Table rows, texts to embed and sentence spans (relative to each text) for a new document."""
-    text = item.document.text
-    page_starts = list(item.document.page_starts)
-    line_starts = item.document.line_starts
-    n = len(item.chunks)
-    columns = {name: np.zeros(n, dtype=np.int64) for name in ("start", "end", "line", "page", "heading")}
-    sentence_counts = []
-    sentence_start: list[int] = []
-    sentence_end: list[int] = []
-    texts, spans = [], []
-    line, cursor = 1, 0
-    for i, chunk in enumerate(item.chunks):
-        line += text.count("\n", cursor, chunk.start)
-        cursor = chunk.start
-        heading = -1
-        if chunk.heading is not None:
-            if chunk.heading not in heading_ids:
-                heading_ids[chunk.heading] = len(headings)
-                headings.append(chunk.heading)
-            heading = heading_ids[chunk.heading]
-        page = np.searchsorted(page_starts, chunk.start, side="right") if page_starts else 0
-        cited_line = line
-        if line_starts:  # the visual line on its page (page layout readers give where lines begin)
-            first_on_page = bisect.bisect_left(line_starts, page_starts[page - 1])
-            # a passage that opens with an uncounted line (a sheet's name) is cited at the first line after it
-            cited_line = max(1, bisect.bisect_right(line_starts, chunk.start) - first_on_page)
-        for name, value in (
-            ("start", chunk.start),
-            ("end", chunk.end),
-            ("line", cited_line),
-            ("page", page),
-            ("heading", heading),
-        ):
-            columns[name][i] = value
-        sentence_counts.append(len(chunk.sentences))
-        sentence_start.extend(s.start for s in chunk.sentences)
-        sentence_end.extend(s.end for s in chunk.sentences)
-        # The model and BM25 read a passage with its heading in front when the passage does not
-        # begin with it: the section's subject is part of what the passage is about.
-        body = text[chunk.start : chunk.end]
-        prefix = chunk.heading + "\n" if chunk.heading and not body.lstrip("# ").startswith(chunk.heading) else ""
-        shift = len(prefix) - chunk.start
-        texts.append(prefix + body)
-        spans.append(tuple(Span(s.start + shift, s.end + shift) for s in chunk.sentences))
-    table = PassageTable(
-        content=np.full(n, content_id, dtype=np.int64),
-        sentence_ptr=np.concatenate([[0], np.cumsum(sentence_counts)]).astype(np.int64),
-        sentence_start=np.array(sentence_start, dtype=np.int64),
-        sentence_end=np.array(sentence_end, dtype=np.int64),
-        **columns,
-    )
-    return table, texts, spans
 
 
 def _new_content(sha: str, source: str, item: _Fresh, first_row: int) -> Content:

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from qa.errors import DocumentError, QuestionError
-from qa.store import Snapshot, Store
+from qa.snapshot import Snapshot
+from qa.store import Store
 
 RENDER_DPI = 110  # A4 at about 910 x 1290 pixels: readable beside the chat, sharp when opened full size
 CACHED_PAGES = 16  # rendered pages kept (about 3.5 MB each)

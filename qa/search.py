@@ -9,7 +9,7 @@ import numpy as np
 
 from qa.abstain import MINILM
 from qa.fusion import blend, rrf
-from qa.store import Snapshot
+from qa.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

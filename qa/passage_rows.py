@@ -1,0 +1,72 @@
+"""A new document's passages as index rows: offsets, the line and page each is cited by, its heading, its
+sentences; and the text the model and BM25 read for each (its heading in front)."""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+from qa.passages import PassageTable
+from qa.types import Chunk, Document, Span
+
+
+def passage_rows(
+    document: Document, chunks: list[Chunk], content_id: int, headings: list[str], heading_ids: dict[str, int]
+) -> tuple[PassageTable, list[str], list[tuple[Span, ...]]]:
+    """Table rows, texts to embed and sentence spans (relative to each text) for a new document's passages.
+
+    New headings are appended to ``headings`` (``heading_ids`` maps each to its place), which all documents share.
+    """
+    text = document.text
+    page_starts = list(document.page_starts)
+    line_starts = document.line_starts
+    n = len(chunks)
+    columns = {name: np.zeros(n, dtype=np.int64) for name in ("start", "end", "line", "page", "heading")}
+    sentence_counts = []
+    sentence_start: list[int] = []
+    sentence_end: list[int] = []
+    texts: list[str] = []
+    spans: list[tuple[Span, ...]] = []
+    line, cursor = 1, 0
+    for i, chunk in enumerate(chunks):
+        line += text.count("\n", cursor, chunk.start)
+        cursor = chunk.start
+        heading = -1
+        if chunk.heading is not None:
+            if chunk.heading not in heading_ids:
+                heading_ids[chunk.heading] = len(headings)
+                headings.append(chunk.heading)
+            heading = heading_ids[chunk.heading]
+        page = np.searchsorted(page_starts, chunk.start, side="right") if page_starts else 0
+        cited_line = line
+        if line_starts:  # the visual line on its page (page layout readers give where lines begin)
+            first_on_page = bisect.bisect_left(line_starts, page_starts[page - 1])
+            # a passage that opens with an uncounted line (a sheet's name) is cited at the first line after it
+            cited_line = max(1, bisect.bisect_right(line_starts, chunk.start) - first_on_page)
+        for name, value in (
+            ("start", chunk.start),
+            ("end", chunk.end),
+            ("line", cited_line),
+            ("page", page),
+            ("heading", heading),
+        ):
+            columns[name][i] = value
+        sentence_counts.append(len(chunk.sentences))
+        sentence_start.extend(s.start for s in chunk.sentences)
+        sentence_end.extend(s.end for s in chunk.sentences)
+        # The model and BM25 read a passage with its heading in front when the passage does not
+        # begin with it: the section's subject is part of what the passage is about.
+        body = text[chunk.start : chunk.end]
+        prefix = chunk.heading + "\n" if chunk.heading and not body.lstrip("# ").startswith(chunk.heading) else ""
+        shift = len(prefix) - chunk.start
+        texts.append(prefix + body)
+        spans.append(tuple(Span(s.start + shift, s.end + shift) for s in chunk.sentences))
+    table = PassageTable(
+        content=np.full(n, content_id, dtype=np.int64),
+        sentence_ptr=np.concatenate([[0], np.cumsum(sentence_counts)]).astype(np.int64),
+        sentence_start=np.array(sentence_start, dtype=np.int64),
+        sentence_end=np.array(sentence_end, dtype=np.int64),
+        **columns,
+    )
+    return table, texts, spans
