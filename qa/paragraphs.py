@@ -3,13 +3,16 @@
 A line continues the paragraph before it unless the gap above it is wider than the text's usual line spacing,
 its font size or weight changes, it is indented, or the line before is short and ends a sentence; after a page
 or column break it continues when the line before did not end a sentence, runs the full width, and this one is
-not indented. A word hyphenated at a line end is rejoined without its hyphen. Paragraphs are separated by a
+not indented. A word hyphenated at a line end is rejoined without its hyphen, unless the document writes that
+compound with its hyphen inside its lines more often than as one word ("long-" + "term"). Paragraphs are separated by a
 blank line, a table's rows by a line break; every character keeps its box (NaN for those inserted here).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +23,8 @@ from qa.types import Block
 MAX_HEADING_LINES = 3
 PARAGRAPH_GAP = 0.25  # extra space between two lines, in font sizes, that ends a paragraph
 _SENTENCE_END = ".!?:;\u2026\u201d\"')]"
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_BROKEN = re.compile(r"([^\W\d_]+)-$")  # a word broken at a line end, its hyphen last
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,13 @@ class ParagraphWriter:
         self.left = 0.0  # the current column's left edge
         self.right = 0.0
         self.previous_left = self.previous_right = 0.0  # the column edges of the previous line
+        self.words: Counter[str] = Counter()  # every word inside a line (compounds with their hyphens), lower case
 
     def write(self, pages: list[Page], columns_by_page: list[list[list[Line]]]) -> Layout:
+        self.words = Counter(
+            word.lower() for columns in columns_by_page for column in columns for line in column
+            for word in _WORD.findall(line.chars)
+        )  # fmt: skip
         page_starts = []
         for columns in columns_by_page:
             first_line = len(self.line_starts)
@@ -99,13 +109,13 @@ class ParagraphWriter:
     def _add(self, line: Line, fresh: bool) -> None:
         kind = self._kind(line)
         if self._continues(line, kind, fresh):
-            last = self.parts[-1]
-            if last.endswith("-") and len(last) > 1 and last[-2].isalpha() and line.chars[0].islower():
-                self.parts[-1] = last[:-1]  # a hyphenated word rejoined: the hyphen leaves the text
+            broken = _BROKEN.search(self.parts[-1]) if line.chars[0].islower() else None
+            if broken is None:
+                self._append(" ", None)
+            elif not self._compound(broken.group(1), line.chars):
+                self.parts[-1] = self.parts[-1][:-1]  # a hyphenated word rejoined: the hyphen leaves the text
                 self.boxes[-1] = self.boxes[-1][:-1]
                 self.length -= 1
-            else:
-                self._append(" ", None)
         else:
             rows = kind == "row" and self.block_kind == "row"
             self._close_block()
@@ -120,6 +130,15 @@ class ParagraphWriter:
             self._append(line.chars, line.boxes)
         self.previous = line
         self.previous_left, self.previous_right = self.left, self.right
+
+    def _compound(self, head: str, line: str) -> bool:
+        """Whether ``head`` + "-" at a line end and the word that starts ``line`` are a compound that keeps its
+        hyphen ("long-" + "term"): the document writes it so, inside its lines, more often than as one word."""
+        tail = _WORD.match(line)
+        if tail is None:
+            return False
+        first = tail.group(0).split("-")[0].lower()
+        return self.words[f"{head.lower()}-{first}"] > self.words[head.lower() + first]
 
     def _append_row(self, line: Line) -> None:
         bounds = [0, *line.cells, len(line.chars)]

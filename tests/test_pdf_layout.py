@@ -84,6 +84,21 @@ def test_hyphenated_line_end_is_rejoined(tmp_path: Path) -> None:
     assert doc.text == "The committee carefully examined the well-known budget lines."
 
 
+def test_a_compound_broken_at_its_own_hyphen_keeps_it(tmp_path: Path) -> None:
+    page = [
+        (50, 100, "The board kept its long-term plan and its well-", 11, False),
+        (50, 114, "known rules; the long-term debt was exam-", 11, False),
+        (50, 128, "ined by the long-", 11, False),
+        (50, 142, "term lenders.", 11, False),
+    ]
+    doc = load(make_layout_pdf(tmp_path / "compound.pdf", [page]))
+    # "long-term" is written so inside the document's lines: kept; "well-known" is not (the rule's default: the
+    # hyphen leaves); "exam-ined" is no compound
+    assert doc.text == ("The board kept its long-term plan and its wellknown rules; the long-term debt was examined "
+                        "by the long-term lenders.")  # fmt: skip
+    assert len(doc.boxes) == len(doc.text)
+
+
 def test_paragraph_continues_across_a_page_break(tmp_path: Path) -> None:
     first = "After a long evening of questions from residents about the state of the roads, the board decided to"
     second = "postpone the vote until spring."
