@@ -24,6 +24,7 @@ result has a box on its page (NaN for the spaces and separators the assembly ins
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -126,14 +127,22 @@ def _reading_order(page: Page, lines: list[Line]) -> list[list[Line]]:
     bottom = min(max(ln.bottom for ln in left), max(ln.bottom for ln in right))
     if bottom <= top:  # the two sides do not stand side by side
         return [lines]
+    # The columns run between the full-width lines nearest above and below the height where both sides have
+    # text: a short line that ends a paragraph above them (left of the middle, as a column's line would be)
+    # stays where it stands, and a column longer than the other keeps its foot.
     spanning = [ln for ln in lines if ln.x0 <= middle <= ln.x1]
-    above = [ln for ln in spanning if ln.bottom <= top]
-    below = [ln for ln in spanning if ln.top >= bottom]
-    inside = [ln for ln in spanning if ln not in above and ln not in below]
-    if len(inside) > 2:  # lines cross the middle among the columns: not a two-column page
+    upper = max((ln.bottom for ln in spanning if ln.bottom <= top), default=-math.inf)
+    lower = min((ln.top for ln in spanning if ln.top >= bottom), default=math.inf)
+    above = [ln for ln in lines if ln.bottom <= upper]
+    below = [ln for ln in lines if ln.top >= lower and ln not in above]
+    band = [ln for ln in lines if ln not in above and ln not in below]
+    band_left = [ln for ln in band if ln.x1 < middle]
+    band_right = [ln for ln in band if ln.x0 > middle]
+    inside = [ln for ln in band if ln.x0 <= middle <= ln.x1]
+    if len(band_left) < 3 or len(band_right) < 3 or len(inside) > 2:  # not two columns side by side
         return [lines]
-    left_column = sorted([*left, *inside], key=lambda ln: ln.top)
-    return [x for x in (sorted(above, key=lambda ln: ln.top), left_column, sorted(right, key=lambda ln: ln.top),
+    left_column = sorted([*band_left, *inside], key=lambda ln: ln.top)
+    return [x for x in (sorted(above, key=lambda ln: ln.top), left_column, sorted(band_right, key=lambda ln: ln.top),
                         sorted(below, key=lambda ln: ln.top)) if x]  # fmt: skip
 
 
