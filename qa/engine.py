@@ -186,7 +186,7 @@ class Engine:
         params = params or self.search_params(mode)
         snapshot = self.snapshot
         if documents:
-            params = replace(params, within=contents_named(self.snapshot, documents))
+            params = replace(params, within=contents_named(snapshot, documents))  # ids of this snapshot
         t0 = time.perf_counter()
         prepared = [prepare(snapshot, self.embedder, question, history, params) for question, history in questions]
         vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []

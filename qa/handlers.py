@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -35,17 +36,19 @@ class Exports:
     def __init__(self, kept: int = EXPORTS_KEPT) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="verbatim-export-"))
         self.kept = kept
+        self._lock = threading.Lock()  # visitors export at once: none prunes a folder another is writing
         weakref.finalize(self, shutil.rmtree, self.folder, True)
 
     def write(self, markdown: str) -> Path:
         """``markdown`` as ``verbatim-answers.md`` in a folder of its own (named by its content)."""
         folder = self.folder / hashlib.sha256(markdown.encode("utf-8")).hexdigest()[:16]
-        folder.mkdir(exist_ok=True)
-        path = folder / "verbatim-answers.md"
-        path.write_text(markdown, encoding="utf-8")
-        older = sorted(self.folder.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True)[self.kept :]
-        for stale in older:
-            shutil.rmtree(stale, ignore_errors=True)
+        with self._lock:
+            folder.mkdir(exist_ok=True)
+            path = folder / "verbatim-answers.md"
+            path.write_text(markdown, encoding="utf-8")
+            older = sorted(self.folder.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True)[self.kept :]
+            for stale in older:
+                shutil.rmtree(stale, ignore_errors=True)
         return path
 
 

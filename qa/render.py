@@ -29,7 +29,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "text": p.text,
         "score": round(hit.score, 6),
         "page": p.page,
-        "last_page": p.pages[-1] if p.pages else None,
+        "last_page": p.last_page,
         "line": p.line,
         "heading": p.heading,
         "highlight": [hit.highlight.start, hit.highlight.end] if hit.highlight else None,
