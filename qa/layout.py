@@ -6,10 +6,12 @@ as ``Line``s in the order the page lists them, with positions in points from the
 
 - drops running headers and footers: lines in the page's top or bottom band that repeat on other pages
   (digits aside), that are a page number, or, on a one-page document, that are set smaller than the text;
+- puts a table row's label wrapped over several lines back into its row (``qa.row_labels``);
 - orders lines for reading (a page with two columns: full-width lines above, the left column, the right
-  column, full-width lines below);
+  column, full-width lines below; only where the two columns stand side by side);
 - joins a paragraph's lines with a space, and a word hyphenated at a line end without its hyphen (the rule:
-  a line ending in letter + "-" followed by a line starting with a lower-case letter); a paragraph ends at a
+  a line ending in letter + "-" followed by a line starting with a lower-case letter, unless the document
+  writes that compound with its hyphen more often); a paragraph ends at a
   line gap wider than the text's usual one, a change of font size or weight, an indented first line, a
   short line ending a sentence, or a table row; it continues across a page or column break when the last
   line does not end a sentence and the next one is in the same font and not indented;
@@ -31,6 +33,7 @@ from collections import Counter
 
 from qa.lines import Layout, Line, Page, make_line
 from qa.paragraphs import ParagraphWriter, Style
+from qa.row_labels import attach_row_labels
 
 __all__ = ["Layout", "Line", "Page", "assemble", "make_line"]
 BAND = 0.08  # share of the page height at the top and bottom where running headers and footers sit
@@ -40,7 +43,7 @@ _PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$",
 def assemble(pages: list[Page]) -> Layout:
     """The document's text from its pages' lines (see the module's docstring for the rules)."""
     body = _body_style(pages)
-    kept = _drop_running(pages, body.size)
+    kept = [attach_row_labels(lines) for lines in _drop_running(pages, body.size)]
     ordered = [_reading_order(page, lines) for page, lines in zip(pages, kept, strict=True)]
     return ParagraphWriter(body).write(pages, ordered)
 

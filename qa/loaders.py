@@ -35,8 +35,8 @@ FORMATS = {
 }
 _ZIPPED = ("docx", "pptx", "xlsx", "epub", "odt")
 # A document read by an older version of its format's reader is read again on the next ``index`` run.
-# pdf 3 and image 2: compounds keep their hyphen, two columns only where both sides stand side by side;
-# pptx 2: passages run on over "(continued)" slides
+# pdf 3 and image 2: compounds keep their hyphen, two columns only where both sides stand side by side, wrapped
+# row labels put back in their rows; pptx 2: passages run on over "(continued)" slides
 READER_VERSIONS = {"pdf": 3, "image": 2, "pptx": 2}
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 PageProgress = Callable[[int, int], None]

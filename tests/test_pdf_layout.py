@@ -88,6 +88,31 @@ def test_short_paragraph_ends_stay_in_place_above_a_table_with_two_sides(tmp_pat
     assert blocks(doc)[:2] == [("para", BUDGET), ("para", TRANSPORT)]
 
 
+def test_a_wrapped_row_label_is_put_back_into_its_row(tmp_path: Path) -> None:
+    def row(y: float, label: str, *figures: str) -> list[tuple[float, float, str, float, bool]]:
+        cells = [(50.0, y, label, 10, False)] if label else []
+        return cells + [(250.0 + 80 * n, y, figure, 10, False) for n, figure in enumerate(figures)]
+
+    page = [
+        *row(100, "Americas", "132,426", "151,471"),
+        *row(120, "Total professional service"), *row(132, "and other revenues", "284,936", "316,257"),
+        *row(144, "for the year"),
+        *row(162, "Cost of professional"), *row(174, "service revenues"), *row(168, "", "224,635", "253,389"),
+        *row(200, "Revenues by region:"), *row(216, "Europe", "10", "12"),
+    ]  # fmt: skip
+    doc = load(make_layout_pdf(tmp_path / "table.pdf", [page]))
+    assert doc.text.split("\n") == [
+        "Americas | 132,426 | 151,471",
+        "Total professional service and other revenues for the year | 284,936 | 316,257",
+        "Cost of professional service revenues | 224,635 | 253,389",
+        "",
+        "Revenues by region:",  # level with no row: a sub-heading, left as it is
+        "",
+        "Europe | 10 | 12",
+    ]
+    assert len(doc.boxes) == len(doc.text)
+
+
 def test_hyphenated_line_end_is_rejoined(tmp_path: Path) -> None:
     page = [
         (50, 100, "The committee carefully exam-", 11, False),
