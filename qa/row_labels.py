@@ -11,6 +11,7 @@ table) stays a line of its own.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -28,13 +29,11 @@ def attach_row_labels(lines: list[Line]) -> list[Line]:
     rows = [ln for ln in lines if ln.cells]
     if not rows:
         return lines
+    table = _Table(lines, rows)
     taken: set[int] = set()
     merged: dict[int, Line] = {}
     for row in rows:
-        label_edge, first_figure = _columns(row, rows)
-        if label_edge is None:
-            continue
-        block = _label_block(row, lines, label_edge, first_figure, taken)
+        block = table.label_block(row, taken)
         if block:
             taken.update(id(ln) for ln in block)
             merged[id(row)] = _merge(block, row, labelled=_has_label(row))
@@ -43,88 +42,100 @@ def attach_row_labels(lines: list[Line]) -> list[Line]:
     return [merged.get(id(ln), ln) for ln in lines if id(ln) not in taken]
 
 
-def _columns(row: Line, rows: list[Line]) -> tuple[float | None, float]:
-    """Where the table's labels start, and where this row's figures do (None: no label column found)."""
-    if _has_label(row):  # its left edge is the labels'
-        return row.x0, float(row.boxes[row.cells[0]][0])
-    # a row of figures only: the labels' edge is that of a labelled row whose figures start in line with its own
-    labelled = [r for r in rows if _has_label(r) and abs(float(r.boxes[r.cells[0]][0]) - row.x0) < EDGE]
-    return (min(r.x0 for r in labelled), row.x0) if labelled else (None, row.x0)
-
-
 def _has_label(row: Line) -> bool:
     """Whether the row's first cell is words (a label), not a figure."""
     return any(ch.isalpha() for ch in row.chars[: row.cells[0]])
 
 
-def _label_block(row: Line, lines: list[Line], edge: float, first_figure: float, taken: set[int]) -> list[Line]:
-    """The label lines that belong to ``row``: those level with its figures, then the lines next to them (or to
-    the row's own label) while the label stays centred on the figures and its lines evenly spaced."""
-
-    figures = _figures(row)
-    others = [_figures(r) for r in lines if r.cells and r is not row]
-
-    def is_label(ln: Line) -> bool:
-        """A line of words in the labels' column, not level with another row's figures (that row's label)."""
-        return (not ln.cells and id(ln) not in taken and abs(ln.x0 - edge) < EDGE and ln.x1 < first_figure - EDGE
-                and len(ln.chars) <= 80 and not any(_level(ln, other) for other in others))  # fmt: skip
-
-    labels = sorted((ln for ln in lines if is_label(ln)), key=lambda ln: ln.top)
-    own = [_Extent.of(row.boxes[: len(row.chars[: row.cells[0]].rstrip())])] if _has_label(row) else []
-    block = [ln for ln in labels if _level(ln, figures)]
-    if not block and not own:
-        return []
-
-    def off(candidate: list[Line]) -> float:
-        extents = [_Extent.of(ln.boxes) for ln in candidate] + own
-        return abs((min(e.top for e in extents) + max(e.bottom for e in extents)) / 2 - figures.middle)
-
-    def even(candidate: list[Line]) -> bool:
-        bases = sorted([_Extent.of(ln.boxes).base for ln in candidate] + [e.base for e in own])
-        pitches = [b - a for a, b in itertools.pairwise(bases)]
-        return not pitches or max(pitches) - min(pitches) <= PITCH
-
-    while True:
-        extents = [_Extent.of(ln.boxes) for ln in block] + own
-        top, bottom = min(e.top for e in extents), max(e.bottom for e in extents)
-        above = [ln for ln in labels if ln.bottom <= top + 1 and top - ln.bottom <= 0.6 * row.size]
-        below = [ln for ln in labels if ln.top >= bottom - 1 and ln.top - bottom <= 0.6 * row.size]
-        up = next((ln for ln in reversed(above) if not _crosses_a_row(ln, top, row, lines)), None)
-        down = next((ln for ln in below if not _crosses_a_row(ln, bottom, row, lines)), None)
-        options = [[x for x in o if x is not None] for o in ([up], [down], [up, down]) if None not in o]
-        options = [block + o for o in options if even(block + o)]
-        best = min(options, key=lambda o: (off(o), -len(o)), default=None)  # the most centred, then the longest
-        if best is None or off(best) > off(block) + CENTRED * row.size:
-            return sorted(block, key=lambda ln: ln.top)
-        block = best
-
-
-def _figures(row: Line) -> _Extent:
-    """Where a row's figures stand (its cells after the label, or all of them in a row without one)."""
-    return _Extent.of(row.boxes[row.cells[0] if _has_label(row) else 0 :])
-
-
-def _level(line: Line, figures: _Extent) -> bool:
-    """Whether a line stands level with a row's figures (overlapping them by more than a point)."""
-    return line.top < figures.bottom - 1 and line.bottom > figures.top + 1
-
-
 class _Extent:
-    """Where some characters stand vertically: their top, bottom, middle and baseline."""
+    """Where some characters stand: their left and right edges, top, bottom, middle and baseline."""
 
-    def __init__(self, top: float, bottom: float, base: float) -> None:
-        self.top, self.bottom, self.base = top, bottom, base
-        self.middle = (top + bottom) / 2
+    def __init__(self, boxes: np.ndarray) -> None:
+        self.boxes = boxes
+        low, high = np.nanmin(boxes, 0).tolist(), np.nanmax(boxes, 0).tolist()
+        self.x0, self.top, self.x1, self.bottom = low[0], low[1], high[2], high[3]
+        self.middle = (self.top + self.bottom) / 2
 
-    @staticmethod
-    def of(boxes: np.ndarray) -> _Extent:
-        return _Extent(float(np.nanmin(boxes[:, 1])), float(np.nanmax(boxes[:, 3])), float(np.nanmedian(boxes[:, 3])))
+    @functools.cached_property
+    def base(self) -> float:
+        """Where most of its letters stand (only the lines of a label being grown need it)."""
+        return float(np.nanmedian(self.boxes[:, 3]))
+
+    def level(self, other: _Extent) -> bool:
+        """Whether the two stand level (overlapping by more than a point, top to bottom)."""
+        return self.top < other.bottom - 1 and self.bottom > other.top + 1
 
 
-def _crosses_a_row(label: Line, edge: float, row: Line, lines: list[Line]) -> bool:
-    """Whether another row stands between a label line and the label it would join (then it labels that row)."""
-    top, bottom = sorted((edge, label.bottom if label.bottom <= edge else label.top))
-    return any(ln.cells and ln is not row and ln.top < bottom and ln.bottom > top for ln in lines)
+class _Table:
+    """A page's rows and lines of words, measured once: where each stands, and which rows each is level with."""
+
+    def __init__(self, lines: list[Line], rows: list[Line]) -> None:
+        self.rows = rows
+        self.at = {id(ln): _Extent(ln.boxes) for ln in lines}
+        self.labelled = {id(r): _has_label(r) for r in rows}
+        self.figures = {id(r): _Extent(r.boxes[r.cells[0] if self.labelled[id(r)] else 0 :]) for r in rows}
+        words = (ln for ln in lines if not ln.cells and len(ln.chars) <= 80)
+        self.words = sorted(words, key=lambda ln: self.at[id(ln)].top)
+        # a line level with a row's figures is that row's label: no other row's
+        self.level_with = {id(w): [r for r in rows if self.at[id(w)].level(self.figures[id(r)])] for w in self.words}
+
+    def columns(self, row: Line) -> tuple[float | None, float]:
+        """Where the labels start, and where this row's figures do (None: no label column found)."""
+        figures = self.figures[id(row)].x0
+        if self.labelled[id(row)]:
+            return self.at[id(row)].x0, figures
+        # a row of figures only: the labels' edge is that of a labelled row whose figures start in line with its own
+        edges = [self.at[id(r)].x0 for r in self.rows
+                 if self.labelled[id(r)] and abs(self.figures[id(r)].x0 - figures) < EDGE]  # fmt: skip
+        return (min(edges), figures) if edges else (None, figures)
+
+    def label_block(self, row: Line, taken: set[int]) -> list[Line]:
+        """The label lines that belong to ``row``: those level with its figures, then the lines next to them (or to
+        the row's own label) while the label stays centred on the figures and its lines evenly spaced."""
+        edge, first_figure = self.columns(row)
+        if edge is None:
+            return []
+        labels = [
+            w for w in self.words
+            if id(w) not in taken and abs(self.at[id(w)].x0 - edge) < EDGE and self.at[id(w)].x1 < first_figure - EDGE
+            and all(r is row for r in self.level_with[id(w)])
+        ]  # fmt: skip
+        figures = self.figures[id(row)]
+        own = [_Extent(row.boxes[: len(row.chars[: row.cells[0]].rstrip())])] if self.labelled[id(row)] else []
+        block = [w for w in labels if self.level_with[id(w)]]
+        if not block and not own:
+            return []
+
+        def extents(candidate: list[Line]) -> list[_Extent]:
+            return [self.at[id(ln)] for ln in candidate] + own
+
+        def off(candidate: list[Line]) -> float:
+            spans = extents(candidate)
+            return abs((min(e.top for e in spans) + max(e.bottom for e in spans)) / 2 - figures.middle)
+
+        def even(candidate: list[Line]) -> bool:
+            pitches = [b - a for a, b in itertools.pairwise(sorted(e.base for e in extents(candidate)))]
+            return not pitches or max(pitches) - min(pitches) <= PITCH
+
+        while True:
+            spans = extents(block)
+            top, bottom = min(e.top for e in spans), max(e.bottom for e in spans)
+            gap = 0.6 * row.size
+            above = [w for w in labels if top - gap <= self.at[id(w)].bottom <= top + 1]
+            below = [w for w in labels if bottom - 1 <= self.at[id(w)].top <= bottom + gap]
+            up = next((w for w in reversed(above) if not self.crosses_a_row(self.at[id(w)].bottom, top, row)), None)
+            down = next((w for w in below if not self.crosses_a_row(bottom, self.at[id(w)].top, row)), None)
+            options = [[x for x in o if x is not None] for o in ([up], [down], [up, down]) if None not in o]
+            options = [block + o for o in options if even(block + o)]
+            best = min(options, key=lambda o: (off(o), -len(o)), default=None)  # the most centred, then the longest
+            if best is None or off(best) > off(block) + CENTRED * row.size:
+                return sorted(block, key=lambda ln: self.at[id(ln)].top)
+            block = best
+
+    def crosses_a_row(self, top: float, bottom: float, row: Line) -> bool:
+        """Whether another row stands between ``top`` and ``bottom`` (a label line and the label it would join)."""
+        top, bottom = min(top, bottom), max(top, bottom)
+        return any(r is not row and self.at[id(r)].top < bottom and self.at[id(r)].bottom > top for r in self.rows)
 
 
 def _merge(block: list[Line], row: Line, labelled: bool) -> Line:
