@@ -7,6 +7,7 @@ words), keeps a box per character (NaN for spaces) and finds table cells by the 
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,23 +31,29 @@ class Line:
     weight: float = 400.0
     cells: list[int] = field(default_factory=list)  # character indices where a table cell starts (after the first)
 
-    @property
-    def x0(self) -> float:
-        return float(np.nanmin(self.boxes[:, 0]))
+    # Its place on the page, measured once (a line's boxes never change; the layout asks for these often).
+    @functools.cached_property
+    def _bounds(self) -> tuple[float, float, float, float]:
+        low, high = np.nanmin(self.boxes, 0).tolist(), np.nanmax(self.boxes, 0).tolist()
+        return low[0], low[1], high[2], high[3]
 
     @property
-    def x1(self) -> float:
-        return float(np.nanmax(self.boxes[:, 2]))
+    def x0(self) -> float:
+        return self._bounds[0]
 
     @property
     def top(self) -> float:
-        return float(np.nanmin(self.boxes[:, 1]))
+        return self._bounds[1]
+
+    @property
+    def x1(self) -> float:
+        return self._bounds[2]
 
     @property
     def bottom(self) -> float:
-        return float(np.nanmax(self.boxes[:, 3]))
+        return self._bounds[3]
 
-    @property
+    @functools.cached_property
     def base(self) -> float:
         """Where most of its letters stand: quotes, accents and descenders aside."""
         return float(np.nanmedian(self.boxes[:, 3]))

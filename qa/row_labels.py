@@ -47,45 +47,44 @@ def _has_label(row: Line) -> bool:
     return any(ch.isalpha() for ch in row.chars[: row.cells[0]])
 
 
-class _Extent:
-    """Where some characters stand: their left and right edges, top, bottom, middle and baseline."""
+class _Span:
+    """Where part of a row stands (its figures, or its own label), measured as a whole line is (``Line``)."""
 
     def __init__(self, boxes: np.ndarray) -> None:
         self.boxes = boxes
         low, high = np.nanmin(boxes, 0).tolist(), np.nanmax(boxes, 0).tolist()
-        self.x0, self.top, self.x1, self.bottom = low[0], low[1], high[2], high[3]
+        self.x0, self.top, self.bottom = low[0], low[1], high[3]
         self.middle = (self.top + self.bottom) / 2
 
     @functools.cached_property
     def base(self) -> float:
-        """Where most of its letters stand (only the lines of a label being grown need it)."""
         return float(np.nanmedian(self.boxes[:, 3]))
 
-    def level(self, other: _Extent) -> bool:
-        """Whether the two stand level (overlapping by more than a point, top to bottom)."""
-        return self.top < other.bottom - 1 and self.bottom > other.top + 1
+
+def _level(line: Line, figures: _Span) -> bool:
+    """Whether a line stands level with a row's figures (overlapping them by more than a point, top to bottom)."""
+    return line.top < figures.bottom - 1 and line.bottom > figures.top + 1
 
 
 class _Table:
-    """A page's rows and lines of words, measured once: where each stands, and which rows each is level with."""
+    """A page's rows and lines of words: where each row's figures stand, and which rows each line is level with."""
 
     def __init__(self, lines: list[Line], rows: list[Line]) -> None:
         self.rows = rows
-        self.at = {id(ln): _Extent(ln.boxes) for ln in lines}
         self.labelled = {id(r): _has_label(r) for r in rows}
-        self.figures = {id(r): _Extent(r.boxes[r.cells[0] if self.labelled[id(r)] else 0 :]) for r in rows}
+        self.figures = {id(r): _Span(r.boxes[r.cells[0] if self.labelled[id(r)] else 0 :]) for r in rows}
         words = (ln for ln in lines if not ln.cells and len(ln.chars) <= 80)
-        self.words = sorted(words, key=lambda ln: self.at[id(ln)].top)
+        self.words = sorted(words, key=lambda ln: ln.top)
         # a line level with a row's figures is that row's label: no other row's
-        self.level_with = {id(w): [r for r in rows if self.at[id(w)].level(self.figures[id(r)])] for w in self.words}
+        self.level_with = {id(w): [r for r in rows if _level(w, self.figures[id(r)])] for w in self.words}
 
     def columns(self, row: Line) -> tuple[float | None, float]:
         """Where the labels start, and where this row's figures do (None: no label column found)."""
         figures = self.figures[id(row)].x0
         if self.labelled[id(row)]:
-            return self.at[id(row)].x0, figures
+            return row.x0, figures
         # a row of figures only: the labels' edge is that of a labelled row whose figures start in line with its own
-        edges = [self.at[id(r)].x0 for r in self.rows
+        edges = [r.x0 for r in self.rows
                  if self.labelled[id(r)] and abs(self.figures[id(r)].x0 - figures) < EDGE]  # fmt: skip
         return (min(edges), figures) if edges else (None, figures)
 
@@ -97,17 +96,17 @@ class _Table:
             return []
         labels = [
             w for w in self.words
-            if id(w) not in taken and abs(self.at[id(w)].x0 - edge) < EDGE and self.at[id(w)].x1 < first_figure - EDGE
+            if id(w) not in taken and abs(w.x0 - edge) < EDGE and w.x1 < first_figure - EDGE
             and all(r is row for r in self.level_with[id(w)])
         ]  # fmt: skip
         figures = self.figures[id(row)]
-        own = [_Extent(row.boxes[: len(row.chars[: row.cells[0]].rstrip())])] if self.labelled[id(row)] else []
+        own = [_Span(row.boxes[: len(row.chars[: row.cells[0]].rstrip())])] if self.labelled[id(row)] else []
         block = [w for w in labels if self.level_with[id(w)]]
         if not block and not own:
             return []
 
-        def extents(candidate: list[Line]) -> list[_Extent]:
-            return [self.at[id(ln)] for ln in candidate] + own
+        def extents(candidate: list[Line]) -> list[Line | _Span]:
+            return [*candidate, *own]
 
         def off(candidate: list[Line]) -> float:
             spans = extents(candidate)
@@ -121,21 +120,21 @@ class _Table:
             spans = extents(block)
             top, bottom = min(e.top for e in spans), max(e.bottom for e in spans)
             gap = 0.6 * row.size
-            above = [w for w in labels if top - gap <= self.at[id(w)].bottom <= top + 1]
-            below = [w for w in labels if bottom - 1 <= self.at[id(w)].top <= bottom + gap]
-            up = next((w for w in reversed(above) if not self.crosses_a_row(self.at[id(w)].bottom, top, row)), None)
-            down = next((w for w in below if not self.crosses_a_row(bottom, self.at[id(w)].top, row)), None)
+            above = [w for w in labels if top - gap <= w.bottom <= top + 1]
+            below = [w for w in labels if bottom - 1 <= w.top <= bottom + gap]
+            up = next((w for w in reversed(above) if not self.crosses_a_row(w.bottom, top, row)), None)
+            down = next((w for w in below if not self.crosses_a_row(bottom, w.top, row)), None)
             options = [[x for x in o if x is not None] for o in ([up], [down], [up, down]) if None not in o]
             options = [block + o for o in options if even(block + o)]
             best = min(options, key=lambda o: (off(o), -len(o)), default=None)  # the most centred, then the longest
             if best is None or off(best) > off(block) + CENTRED * row.size:
-                return sorted(block, key=lambda ln: self.at[id(ln)].top)
+                return sorted(block, key=lambda ln: ln.top)
             block = best
 
     def crosses_a_row(self, top: float, bottom: float, row: Line) -> bool:
         """Whether another row stands between ``top`` and ``bottom`` (a label line and the label it would join)."""
         top, bottom = min(top, bottom), max(top, bottom)
-        return any(r is not row and self.at[id(r)].top < bottom and self.at[id(r)].bottom > top for r in self.rows)
+        return any(r is not row and r.top < bottom and r.bottom > top for r in self.rows)
 
 
 def _merge(block: list[Line], row: Line, labelled: bool) -> Line:
