@@ -52,7 +52,7 @@ def measure(path: Path) -> tuple[float, float, int, int]:
     """Seconds, peak MB, pages and characters for reading ``path``, in a fresh process."""
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[2]);"
-        "from qa.loaders import load_document; data = open(sys.argv[1], 'rb').read();"
+        "from qa.readers.loaders import load_document; data = open(sys.argv[1], 'rb').read();"
         "t = time.perf_counter(); d = load_document(sys.argv[1], data); s = time.perf_counter() - t;"
         "hwm = [int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')][0] / 1024;"
         "print(s, hwm, len(d.page_starts), len(d.text))"

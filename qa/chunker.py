@@ -49,7 +49,7 @@ def chunk_text(
         return fixed_chunks(text, settings.max_chars)
     fits = _Fitter(text, settings, count_tokens, count_many)
     chunks: list[Chunk] = []
-    given = [Para(b.start, b.end, b.kind == "heading", b.kind == "row") for b in blocks] if blocks else None
+    given = [Para(b.start, b.end, b.kind == "heading", b.kind in ("row", "code")) for b in blocks] if blocks else None
     for heading, paras in sections(text, given, page_starts, settings.min_chars):
         units = _units(text, heading, paras, fits)
         pages: dict[int, int] = {}  # paragraph -> the page it starts on

@@ -17,9 +17,9 @@ from qa.dense import DenseIndex
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError
 from qa.lexical import Lexical
-from qa.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
 from qa.passage_rows import passage_rows
 from qa.passages import PassageTable
+from qa.readers.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
 from qa.snapshot import Content, DocRecord, Snapshot, text_key
 from qa.store import Store
 from qa.types import Chunk, Document, IndexReport, Problem, Span

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import VerbatimError
-from qa.loaders import kind_of
+from qa.readers.loaders import kind_of
 
 if TYPE_CHECKING:
     from qa.engine import Engine

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from qa.loaders import kind_of
+from qa.readers.loaders import kind_of
 from qa.types import Answer, Hit
 
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from urllib.parse import quote
 
-from qa.loaders import kind_of
+from qa.readers.loaders import kind_of
 from qa.render import NOT_ANSWERED, citation_parts, citation_with_quote, searched_with
 from qa.types import Answer, Hit, Passage
 

@@ -21,7 +21,7 @@ class Block:
 
     start: int
     end: int
-    kind: str  # "para", "heading" or "row"
+    kind: str  # "para", "heading", "row" (a table's) or "code" (a listing's line)
 
 
 @dataclass(frozen=True)

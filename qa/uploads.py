@@ -8,7 +8,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from qa.loaders import FORMATS, SUPPORTED, content_mismatch
+from qa.readers.loaders import FORMATS, SUPPORTED, content_mismatch
 from qa.store import file_sha256
 from qa.types import Problem
 

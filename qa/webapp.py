@@ -16,7 +16,7 @@ from qa.engine import Engine
 from qa.console import error_line
 from qa.errors import VerbatimError
 from qa.handlers import App
-from qa.loaders import SUPPORTED
+from qa.readers.loaders import SUPPORTED
 
 import gradio as gr
 

@@ -12,7 +12,7 @@ import pytest
 
 from qa.engine import Engine
 from qa.errors import DocumentError, IndexBusyError, IndexDamagedError, QuestionError
-from qa.loaders import load_document
+from qa.readers.loaders import load_document
 from qa.store import Store
 from tests.conftest import ARTICLE
 from tests.docmaker import make_docx, make_pdf

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import DocumentError, QuestionError
-from qa.loaders import load_document
+from qa.readers.loaders import load_document
 from qa.render import citation
 
 FACT = "The night ferry to Skye leaves the harbour at 22:40 on Fridays."

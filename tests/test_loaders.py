@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import DocumentError
-from qa.loaders import discover, load_document, read_bytes
+from qa.readers.loaders import discover, load_document, read_bytes
 from tests.docmaker import make_docx, make_pdf
 
 
@@ -100,9 +100,9 @@ def test_blank_pdf_says_ocr_found_nothing(tmp_path: Path) -> None:
 
 
 def test_scan_without_tesseract_names_the_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa.ocr
+    import qa.readers.ocr
 
-    monkeypatch.setattr(qa.ocr.shutil, "which", lambda name: None)
+    monkeypatch.setattr(qa.readers.ocr.shutil, "which", lambda name: None)
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf([""]))
     with pytest.raises(DocumentError, match="apt-get install tesseract-ocr tesseract-ocr-eng"):

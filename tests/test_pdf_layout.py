@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.layout import make_line
-from qa.loaders import READER_VERSIONS, load_document
+from qa.readers.layout import make_line
+from qa.readers.loaders import READER_VERSIONS, load_document
 from qa.types import Document
 from tests.docmaker import make_layout_pdf, scanned_pdf, wrapped
 

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.decoding import NotText, decode_text
 from qa.engine import Engine
 from qa.errors import DocumentError, IndexDamagedError
-from qa.html_text import html_to_text
-from qa.loaders import load_document, read_bytes
+from qa.readers.decoding import NotText, decode_text
+from qa.readers.html_text import html_to_text
+from qa.readers.loaders import load_document, read_bytes
 from qa.uploads import safe_name, store_uploads
 from tests.conftest import ROOT
 from tests.docmaker import make_docx, make_pdf

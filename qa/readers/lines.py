@@ -1,6 +1,6 @@
 """A page as lines: the characters of each line with their boxes, font size and weight.
 
-What the PDF reader (PDFium) and OCR (tesseract) both produce, and ``qa.layout`` reads: positions in the page's
+What the PDF reader (PDFium) and OCR (tesseract) both produce, and ``qa.readers.layout`` reads: positions in the page's
 own units from its top-left corner. ``make_line`` normalises the text (NFKC, no soft hyphens, one space between
 words), keeps a box per character (NaN for spaces) and finds table cells by the gaps between words.
 """
@@ -8,6 +8,7 @@ words), keeps a box per character (NaN for spaces) and finds table cells by the 
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from qa.types import Block
 CELL_GAP = 1.2  # a horizontal gap wider than this many font sizes separates table cells
 _HYPHENATION = "\x02\u00ad"  # PDFium reports a hyphen that breaks a word at a line end as U+0002
 _NO_BOX = (float("nan"),) * 4
+_NUMBERED = re.compile(r"\s*(?:[A-Z]|[IVX]+|\d+)(?:\.\d+)*\.?\s*$")  # a section number: 5, 2.10, A.1, IV.
+_FIGURES = re.compile(r"[\W\d]*$")  # nothing but figures and signs: the rest of a table row
 
 
 @dataclass(eq=False)
@@ -30,6 +33,8 @@ class Line:
     size: float
     weight: float = 400.0
     cells: list[int] = field(default_factory=list)  # character indices where a table cell starts (after the first)
+    typed: np.ndarray | None = None  # bool per character: set in a typewriter font (None: not known, as for OCR)
+    note: bool = False  # a note in the page's margin, beside the text
 
     # Its place on the page, measured once (a line's boxes never change; the layout asks for these often).
     @functools.cached_property
@@ -52,6 +57,27 @@ class Line:
     @property
     def bottom(self) -> float:
         return self._bounds[3]
+
+    @functools.cached_property
+    def mono(self) -> float:
+        """The share of its visible characters set in a typewriter font (code, commands, file names)."""
+        if self.typed is None:
+            return 0.0
+        visible = np.array([not ch.isspace() for ch in self.chars])
+        return float(self.typed[visible].mean()) if visible.any() else 0.0
+
+    def part(self, start: int, end: int) -> Line | None:
+        """The line's characters ``start:end`` as a line of their own (spaces at its ends left out)."""
+        while start < end and self.chars[start] == " ":
+            start += 1
+        while end > start and self.chars[end - 1] == " ":
+            end -= 1
+        if start >= end:
+            return None
+        typed = None if self.typed is None else self.typed[start:end]
+        line = Line(self.chars[start:end], self.boxes[start:end], self.size, self.weight, typed=typed)
+        line.cells = _cells(line)
+        return line
 
     @functools.cached_property
     def base(self) -> float:
@@ -80,11 +106,18 @@ class Layout:
 
 
 def make_line(
-    chars: list[str], boxes: list[tuple[float, float, float, float]], sizes: list[float], weights: list[float]
+    chars: list[str],
+    boxes: list[tuple[float, float, float, float]],
+    sizes: list[float],
+    weights: list[float],
+    fixed: list[bool] | None = None,
 ) -> Line | None:
-    """A Line from raw characters: normalised (NFKC, no soft hyphens), spaces collapsed, cells found."""
+    """A Line from raw characters: normalised (NFKC, no soft hyphens), spaces collapsed, cells found.
+
+    ``fixed`` says which characters are set in a typewriter font (unknown for OCR)."""
     out: list[str] = []
     out_boxes: list[tuple[float, float, float, float]] = []
+    out_typed: list[bool] = []
     for n, (ch, box) in enumerate(zip(chars, boxes, strict=True)):
         if ch in _HYPHENATION and n == len(chars) - 1:
             ch = "-"  # a word broken at the line end: rejoined (without it) if the next line continues it
@@ -99,14 +132,17 @@ def make_line(
                 continue
             out.append(piece)
             out_boxes.append(box)
+            out_typed.append(bool(fixed and fixed[n]))
     while out and out[-1] == " ":
         out.pop()
         out_boxes.pop()
+        out_typed.pop()
     if not out:
         return None
     array = np.array(out_boxes, dtype=np.float32)
     size = _dominant(sizes) or float(np.nanmedian(array[:, 3] - array[:, 1]))
-    line = Line("".join(out), array, size, _dominant(weights) or 400.0)
+    typed = np.array(out_typed, dtype=bool) if fixed is not None else None
+    line = Line("".join(out), array, size, _dominant(weights) or 400.0, typed=typed)
     line.cells = _cells(line)
     return line
 
@@ -114,6 +150,11 @@ def make_line(
 def _dominant(values: list[float]) -> float:
     real = [round(v, 1) for v in values if v > 1.5]
     return Counter(real).most_common(1)[0][0] if real else 0.0
+
+
+def _numbered_heading(text: str, cut: int) -> bool:
+    """Whether a line with one wide gap at ``cut`` is a section number and its title ("5   Document Structure")."""
+    return _NUMBERED.match(text[:cut]) is not None and _FIGURES.match(text[cut:]) is None
 
 
 def _cells(line: Line) -> list[int]:
@@ -132,7 +173,7 @@ def _cells(line: Line) -> list[int]:
             gaps.append((i, float(line.boxes[i, 0] - previous_end)))
         previous_end = line.boxes[i, 2]
     wide = [(i, g) for i, g in gaps if g > CELL_GAP * line.size]
-    if not wide:
+    if not wide or (len(wide) == 1 and _numbered_heading(line.chars, wide[0][0])):
         return []
     normal = [g for _, g in gaps if g <= CELL_GAP * line.size]
     if normal:

@@ -7,14 +7,14 @@ import email
 import email.policy
 from email.message import EmailMessage
 
-from qa.builder import Builder
 from qa.errors import DocumentError
+from qa.readers.builder import Builder
 from qa.types import Document
 
 
 def read_eml(path: str, data: bytes) -> tuple[Document, list[tuple[str, bytes]]]:
     """The message as a document, and its attachments as ``(file name, bytes)``."""
-    from qa.html_text import html_to_text
+    from qa.readers.html_text import html_to_text
 
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)

@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from qa.lines import Line
+from qa.readers.lines import Line
 
 EDGE = 3.0  # points: lines whose left edges differ by less stand in the same column
 CENTRED = 0.25  # font sizes: a label whose middle is this near the figures' is centred on them

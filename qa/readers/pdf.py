@@ -1,20 +1,24 @@
 """PDF pages to layout lines with PDFium (pypdfium2): characters, their boxes, font size and weight.
 
-A page without a text layer (a scan) is rendered and read by OCR instead (``qa.ocr``). Pages are read
+A page without a text layer (a scan) is rendered and read by OCR instead (``qa.readers.ocr``). Pages are read
 one at a time and closed, so memory follows the page, not the file.
 """
 
 from __future__ import annotations
 
 import ctypes
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from qa.errors import DocumentError
-from qa.lines import Line, Page, make_line
+from qa.readers.lines import Line, Page, make_line
 
 PageProgress = Callable[[int, int], None]  # (pages done, pages in all)
 OCR_DPI = 300  # scans are rendered at this resolution for tesseract (its accuracy falls below ~200 dpi)
+# Typewriter fonts by name: PDFium's font flags do not mark TeX's (CMTT9 has the same flags as CMR10).
+_MONOSPACE = re.compile(rb"(?i)cmtt|lmmono|mono|courier|typewriter|consol|inconsolata|txtt|pcrr|beramono|\+tt|^tt")
 
 
 @contextmanager
@@ -37,7 +41,7 @@ def open_pdf(path: str, data: bytes) -> Iterator[object]:
 
 def read_pdf(path: str, data: bytes, progress: PageProgress | None = None) -> list[Page]:
     """Every page's lines; pages without text go through OCR (several at once, one per core)."""
-    from qa.ocr import OcrPool
+    from qa.readers.ocr import OcrPool
 
     with open_pdf(path, data) as pdf:
         count = len(pdf)  # type: ignore[arg-type]
@@ -91,7 +95,9 @@ def _text_lines(page: object, height: float) -> list[Line]:
         boxes: list[tuple[float, float, float, float]] = []
         sizes: list[float] = []
         weights: list[float] = []
+        fixed: list[bool] = []
         left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        name, flags = ctypes.create_string_buffer(128), ctypes.c_int()
         pending_high = 0
         for i in range(count):
             code = raw.FPDFText_GetUnicode(handle, i)
@@ -102,23 +108,31 @@ def _text_lines(page: object, height: float) -> list[Line]:
                 code = 0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
             pending_high = 0
             if code in (10, 13):
-                if code == 10 and (line := make_line(chars, boxes, sizes, weights)) is not None:
+                if code == 10 and (line := make_line(chars, boxes, sizes, weights, fixed)) is not None:
                     lines.append(line)
                 if code == 10:
-                    chars, boxes, sizes, weights = [], [], [], []
+                    chars, boxes, sizes, weights, fixed = [], [], [], [], []
                 continue
             raw.FPDFText_GetCharBox(handle, i, left, right, bottom, top)
             box = (left.value, height - top.value, right.value, height - bottom.value)
             size = raw.FPDFText_GetFontSize(handle, i)
-            if chars and _jumps(boxes, sizes, box, size) and (line := make_line(chars, boxes, sizes, weights)):
+            if chars and _jumps(boxes, sizes, box, size) and (line := make_line(chars, boxes, sizes, weights, fixed)):
                 lines.append(line)  # PDFium sometimes runs on from one column's last line into the next's first
-                chars, boxes, sizes, weights = [], [], [], []
+                chars, boxes, sizes, weights, fixed = [], [], [], [], []
             chars.append(chr(code))
             boxes.append(box)
             sizes.append(size)
             weights.append(float(raw.FPDFText_GetFontWeight(handle, i)))
-        if (line := make_line(chars, boxes, sizes, weights)) is not None:
+            raw.FPDFText_GetFontInfo(handle, i, name, len(name), ctypes.byref(flags))
+            fixed.append(_monospace(name.value))
+        if (line := make_line(chars, boxes, sizes, weights, fixed)) is not None:
             lines.append(line)
         return lines
     finally:
         textpage.close()
+
+
+@lru_cache(maxsize=256)
+def _monospace(font: bytes) -> bool:
+    """Whether a font, by its name, is a typewriter face (code listings, commands, file names)."""
+    return _MONOSPACE.search(font.split(b"+")[-1]) is not None

@@ -7,8 +7,8 @@ import posixpath
 import zipfile
 from xml.etree import ElementTree
 
-from qa.builder import Builder
 from qa.errors import DocumentError
+from qa.readers.builder import Builder
 from qa.types import Document
 
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"

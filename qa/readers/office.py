@@ -1,4 +1,4 @@
-"""Slides, spreadsheets, CSV and OpenDocument text: their structure to a ``Document`` (``qa.builder``).
+"""Slides, spreadsheets, CSV and OpenDocument text: their structure to a ``Document`` (``qa.readers.builder``).
 
 - ``.pptx``: a slide a page, its title the heading, text frames and tables in order, then its speaker notes
   under "Speaker notes" (marked as such in the text); "Title (continued)" over a slide that continues the one
@@ -18,9 +18,9 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from qa.builder import Builder
-from qa.decoding import NotText, decode_text
 from qa.errors import DocumentError
+from qa.readers.builder import Builder
+from qa.readers.decoding import NotText, decode_text
 from qa.types import Document
 
 _CONTINUED = re.compile(r"\s*\((?:continued|cont\.?|cont'd)\)\s*$", re.IGNORECASE)

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from qa.errors import DocumentError
-from qa.lines import Line, Page, make_line
+from qa.readers.lines import Line, Page, make_line
 
 LANGUAGE = "eng"
 INSTALL_HINT = "install Debian's tesseract-ocr and tesseract-ocr-eng (apt-get install tesseract-ocr tesseract-ocr-eng)"

@@ -1,4 +1,4 @@
-"""Lines in reading order to the document's text: paragraphs, headings and table rows (``qa.layout``'s last step).
+"""Lines in reading order to the document's text: paragraphs, headings and table rows (the layout's last step).
 
 A line continues the paragraph before it unless the gap above it is wider than the text's usual line spacing,
 its font size or weight changes, it is indented, or the line before is short and ends a sentence; after a page
@@ -17,14 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.lines import Layout, Line, Page
+from qa.readers.lines import Layout, Line, Page
 from qa.types import Block
 
 MAX_HEADING_LINES = 3
 PARAGRAPH_GAP = 0.25  # extra space between two lines, in font sizes, that ends a paragraph
+WEIGHT_STEP = 120  # a change of font weight that ends a paragraph (regular to bold; not a word in another face)
 _SENTENCE_END = ".!?:;\u2026\u201d\"')]"
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _BROKEN = re.compile(r"([^\W\d_]+)-$")  # a word broken at a line end, its hyphen last
+_BULLET = re.compile(r"[•‣◦▪∙–—-]\s+|\(?(?:\d{1,2}|[a-z])[.)]\s+(?=[A-Z])")  # a list item's marker
+CODE = 0.9  # a line this much in a typewriter font is code (a listing's line, a command on its own)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class ParagraphWriter:
         self.block_start = 0
         self.block_kind = ""
         self.block_lines = 0
+        self.block_first: Line | None = None
+        self.notes: list[Line] = []  # margin notes beside the paragraph being written
         self.previous: Line | None = None
         self.left = 0.0  # the current column's left edge
         self.right = 0.0
@@ -65,10 +70,17 @@ class ParagraphWriter:
             first_line = len(self.line_starts)
             for column in columns:
                 # the column's edges: where most lines start, and where the longer lines end
-                self.left = float(np.median([ln.x0 for ln in column]))
-                self.right = float(np.percentile([ln.x1 for ln in column], 90))
-                for i, line in enumerate(column):
-                    self._add(line, fresh=i == 0)
+                text_lines = [ln for ln in column if not ln.note] or column
+                self.left = float(np.median([ln.x0 for ln in text_lines]))
+                self.right = float(np.percentile([ln.x1 for ln in text_lines], 90))
+                fresh = True
+                for line in column:
+                    if line.note:  # a margin note waits for the end of the paragraph it stands beside
+                        self.notes.append(line)
+                        continue
+                    self._add(line, fresh=fresh)
+                    fresh = False
+            self._flush_notes()
             # a page begins at its first line's first character (inside a paragraph that it continues)
             page_starts.append(self.line_starts[first_line] if len(self.line_starts) > first_line else self.length)
         self._close_block()
@@ -78,8 +90,12 @@ class ParagraphWriter:
         return Layout(text, page_starts, self.line_starts, self.blocks, boxes, ocr)
 
     def _kind(self, line: Line) -> str:
+        if line.mono >= CODE:  # a listing's alignment spaces are no table cells
+            return "code"
         if len(line.cells) >= 1 and len(line.chars) < 400:
             return "row"
+        if line.size < self.body.size * 0.9:  # small print (footnotes, captions) never heads a section
+            return "para"
         larger = line.size > self.body.size * 1.12
         bolder = line.weight >= max(600.0, self.body.weight + 150) or (
             line.weight > self.body.weight + 50 and line.size >= self.body.size
@@ -90,13 +106,17 @@ class ParagraphWriter:
 
     def _continues(self, line: Line, kind: str, fresh: bool) -> bool:
         previous = self.previous
-        if previous is None or kind == "row" or kind != self.block_kind:
+        if previous is None or kind in ("row", "code") or kind != self.block_kind:
             return False
-        if abs(line.size - previous.size) > max(0.5, 0.08 * line.size) or abs(line.weight - previous.weight) > 40:
+        if abs(line.size - previous.size) > max(0.5, 0.08 * line.size):
+            return False
+        if abs(line.weight - previous.weight) > WEIGHT_STEP:
+            return False
+        if _BULLET.match(line.chars):  # a list's next item
             return False
         ends_sentence = previous.chars.rstrip()[-1] in _SENTENCE_END
-        indented = line.x0 - self.left > line.size * 1.0
-        short = previous.x1 < self.previous_right * 0.75 + self.previous_left * 0.25
+        indented = self._indented(line, previous, fresh)
+        short = self._short(previous)
         if fresh:  # a new page or column: continue a paragraph cut by the break
             return kind == "para" and not ends_sentence and not indented and not short
         pitch = (line.base - previous.base) / max(line.size, 1.0)
@@ -106,9 +126,24 @@ class ParagraphWriter:
             return True
         return not indented and not (short and ends_sentence)
 
+    def _flush_notes(self) -> None:
+        """The margin notes waiting, each a paragraph of its own, before the paragraph that comes next."""
+        notes, self.notes = self.notes, []
+        for note in notes:
+            self._close_block()
+            if self.length:
+                self._append("\n\n", None)
+            self.block_start, self.block_kind, self.block_lines, self.block_first = self.length, "para", 1, note
+            self.line_starts.append(self.length)
+            self._append(note.chars, note.boxes)
+            self.previous = note
+
     def _add(self, line: Line, fresh: bool) -> None:
         kind = self._kind(line)
-        if self._continues(line, kind, fresh):
+        continues = self._continues(line, kind, fresh)
+        if not continues and self.notes:
+            self._flush_notes()
+        if continues:
             broken = _BROKEN.search(self.parts[-1]) if line.chars[0].islower() else None
             if broken is None:
                 self._append(" ", None)
@@ -117,11 +152,12 @@ class ParagraphWriter:
                 self.boxes[-1] = self.boxes[-1][:-1]
                 self.length -= 1
         else:
-            rows = kind == "row" and self.block_kind == "row"
+            rows = kind in ("row", "code") and self.block_kind == kind
             self._close_block()
             if self.length:
-                self._append("\n" if rows else "\n\n", None)  # a table's rows one a line
+                self._append("\n" if rows else "\n\n", None)  # a table's rows, a listing's lines one a line
             self.block_start, self.block_kind, self.block_lines = self.length, kind, 0
+            self.block_first = line
         self.line_starts.append(self.length)
         self.block_lines += 1
         if kind == "row":
@@ -130,6 +166,28 @@ class ParagraphWriter:
             self._append(line.chars, line.boxes)
         self.previous = line
         self.previous_left, self.previous_right = self.left, self.right
+
+    def _indented(self, line: Line, previous: Line, fresh: bool) -> bool:
+        """Whether the line is set in from the column's edge as a paragraph's first line is: not when it stands
+        level with the line above or left of it, under the text of a list item's first line (after its marker),
+        or under an item's first line that stands out to the left (a description list: "puttoc: Put a table")."""
+        if line.x0 - self.left <= line.size:
+            return False
+        if fresh:  # the line above stands in another column
+            return True
+        if line.x0 - previous.x0 <= line.size:
+            return False  # not to the right of the line above (a narrower block: an abstract, a quotation)
+        first = self.block_first
+        if first is None:
+            return True
+        marker = _BULLET.match(first.chars)
+        if marker is not None and marker.end() < len(first.chars):
+            return abs(line.x0 - float(first.boxes[marker.end(), 0])) >= line.size * 0.6
+        outdented = self.block_lines == 1 and previous.x0 < line.x0 and not self._short(previous)
+        return not outdented
+
+    def _short(self, line: Line) -> bool:
+        return line.x1 < self.previous_right * 0.75 + self.previous_left * 0.25
 
     def _compound(self, head: str, line: str) -> bool:
         """Whether ``head`` + "-" at a line end and the word that starts ``line`` are a compound that keeps its

@@ -6,7 +6,7 @@ as ``Line``s in the order the page lists them, with positions in points from the
 
 - drops running headers and footers: lines in the page's top or bottom band that repeat on other pages
   (digits aside), that are a page number, or, on a one-page document, that are set smaller than the text;
-- puts a table row's label wrapped over several lines back into its row (``qa.row_labels``);
+- puts a table row's label wrapped over several lines back into its row (``qa.readers.row_labels``);
 - orders lines for reading (a page with two columns: full-width lines above, the left column, the right
   column, full-width lines below; only where the two columns stand side by side);
 - joins a paragraph's lines with a space, and a word hyphenated at a line end without its hyphen (the rule:
@@ -30,22 +30,118 @@ import math
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 
-from qa.lines import Layout, Line, Page, make_line
-from qa.paragraphs import ParagraphWriter, Style
-from qa.row_labels import attach_row_labels
+import numpy as np
+
+from qa.readers.lines import Layout, Line, Page, make_line
+from qa.readers.paragraphs import ParagraphWriter, Style
+from qa.readers.row_labels import attach_row_labels
 
 __all__ = ["Layout", "Line", "Page", "assemble", "make_line"]
 BAND = 0.08  # share of the page height at the top and bottom where running headers and footers sit
+OUTER_BAND = 0.25  # ... and where the page's first or last line, set apart from the rest, may still be one
+_RULE = re.compile(r"^\s*([-=_*~.·•⋄#+])(\s*\1){3,}\s*$")  # four or more: "..." is an ellipsis
 _PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$", re.IGNORECASE)
 
 
 def assemble(pages: list[Page]) -> Layout:
     """The document's text from its pages' lines (see the module's docstring for the rules)."""
     body = _body_style(pages)
-    kept = [attach_row_labels(lines) for lines in _drop_running(pages, body.size)]
-    ordered = [_reading_order(page, lines) for page, lines in zip(pages, kept, strict=True)]
+    kept = [_rows_in_tables(attach_row_labels(_without_rules(lines))) for lines in _drop_running(pages, body.size)]
+    ordered = []
+    for page, lines in zip(pages, kept, strict=True):
+        columns = _reading_order(page, lines)
+        if len(columns) == 1:
+            columns = [_margin_notes(columns[0], body.size)]
+        ordered.append(_footnotes_last(columns, body.size))
     return ParagraphWriter(body).write(pages, ordered)
+
+
+def _margin_notes(lines: list[Line], body_size: float) -> list[Line]:
+    """A one-column page's lines with the notes in its margins marked (split from a text line they run into):
+    a package manual names the command a paragraph describes beside it. The text's edges are where most lines
+    of body text start and where the longer ones end."""
+    body = [ln for ln in lines if abs(ln.size - body_size) < 0.5 and not ln.cells and len(ln.chars) > 40]
+    if len(body) < 5:
+        return lines
+    left = float(np.median([ln.x0 for ln in body]))
+    right = float(np.percentile([ln.x1 for ln in body], 90))
+    out = []
+    for line in lines:
+        for piece in _split_at_margins(line, left, right):
+            if piece.x1 < left - 0.5 * piece.size or piece.x0 > right + 0.5 * piece.size:
+                piece = replace(piece, note=True)
+            out.append(piece)
+    return out
+
+
+def _split_at_margins(line: Line, left: float, right: float) -> list[Line]:
+    """The line cut where it passes from a margin into the text or out of it, at a space."""
+    gap = line.size
+    if line.x0 < left - gap < left + 3 * gap < line.x1:
+        cut = _first_at(line, lambda box: box[0] >= left - 0.5 * gap)
+    elif line.x1 > right + gap > right - 3 * gap > line.x0:
+        cut = _first_at(line, lambda box: box[0] > right + 0.5 * gap)
+    else:
+        return [line]
+    if cut is None:
+        return [line]
+    return [p for p in (line.part(0, cut), line.part(cut, len(line.chars))) if p is not None]
+
+
+def _first_at(line: Line, where: Callable[[np.ndarray], bool]) -> int | None:
+    """The index of the first word (after a space) whose first character's box is ``where``."""
+    for i in range(1, len(line.chars)):
+        if line.chars[i - 1] == " " and line.chars[i] != " " and where(line.boxes[i]):
+            return i
+    return None
+
+
+def _without_rules(lines: list[Line]) -> list[Line]:
+    """The lines that are not rules drawn with characters ("--------", "=====", "* * *")."""
+    return [ln for ln in lines if not _RULE.match(ln.chars)]
+
+
+def _rows_in_tables(lines: list[Line]) -> list[Line]:
+    """Lines keep their table cells only where a table stands: another line with cells next to them, or a row of
+    figures. A wide gap inside a line of prose (a logo's raised letters, a justified line) is not a cell."""
+    rows = [ln for ln in lines if ln.cells]
+    if not rows:
+        return lines
+    kept = []
+    for line in lines:
+        if line.cells and not _figures_row(line) and not any(
+            other is not line and max(other.top - line.bottom, line.top - other.bottom) < 2.5 * line.size
+            and other.x0 < line.x1 and line.x0 < other.x1 for other in rows
+        ):  # fmt: skip
+            line = replace(line, cells=[])
+        kept.append(line)
+    return kept
+
+
+def _figures_row(line: Line) -> bool:
+    words = line.chars.split()
+    return sum(any(ch.isdigit() for ch in word) for word in words) * 2 >= len(words)
+
+
+def _footnotes_last(columns: list[list[Line]], body_size: float) -> list[list[Line]]:
+    """A column's footnotes (its last lines, set smaller than the text) moved after the page's last column, so
+    that a paragraph cut by the column break goes on in the next column and no note interrupts it."""
+    if len(columns) < 2:
+        return columns
+    notes: list[Line] = []
+    out = []
+    for n, column in enumerate(columns):
+        cut = len(column)
+        while cut and column[cut - 1].size < body_size * 0.9:
+            cut -= 1
+        if n < len(columns) - 1 and 0 < cut < len(column) and abs(column[cut - 1].size - body_size) < 0.5:
+            notes.extend(column[cut:])
+            column = column[:cut]
+        out.append(column)
+    return [*out, notes] if notes else out
 
 
 def _body_style(pages: list[Page]) -> Style:
@@ -55,8 +151,8 @@ def _body_style(pages: list[Page]) -> Style:
     for page in pages:
         previous = None
         for line in page.lines:
-            if line.cells:  # table rows are often set smaller: the body is the prose
-                continue
+            if line.cells or line.mono > 0.5:  # table rows are often set smaller, code listings in another
+                continue  # font: the body is the prose
             sizes[round(line.size, 1)] += len(line.chars)
             weights[round(line.weight)] += len(line.chars)
             if previous is not None and abs(previous.size - line.size) < 0.5 and line.base > previous.base:
@@ -76,7 +172,18 @@ def _shape(text: str) -> str:
 
 
 def _in_band(page: Page, line: Line) -> bool:
-    return line.bottom < page.height * BAND or line.top > page.height * (1 - BAND)
+    """Whether a line stands where running heads and footers do: in the page's top or bottom band, or alone
+    above or below all the page's text within a wider one (LaTeX's folio on A4 paper stands 17% above the foot)."""
+    if line.bottom < page.height * BAND or line.top > page.height * (1 - BAND):
+        return True
+    gap = 1.5 * line.size  # set apart from the text it runs above or below
+    if line.bottom < page.height * OUTER_BAND:
+        others = [ln.top for ln in page.lines if ln is not line]
+        return not others or min(others) > line.bottom + gap
+    if line.top > page.height * (1 - OUTER_BAND):
+        others = [ln.bottom for ln in page.lines if ln is not line]
+        return not others or max(others) < line.top - gap
+    return False
 
 
 def _drop_running(pages: list[Page], body_size: float) -> list[list[Line]]:
@@ -119,9 +226,25 @@ def _folios(text: str) -> set[int]:
     return found
 
 
+def _gutter(page: Page, lines: list[Line]) -> float:
+    """Where two columns would divide: the page's middle, or a clear gutter near the middle of the text that
+    no more than two lines cross (a paper's text block is often off the page's centre)."""
+    if len(lines) < 6:
+        return page.width / 2
+    low, high = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    best: tuple[int, float, float] | None = None
+    for step in range(41):
+        x = low + (high - low) * (0.3 + 0.4 * step / 40)
+        crossing = sum(ln.x0 < x < ln.x1 for ln in lines)
+        key = (crossing, abs(x - (low + high) / 2), x)
+        best = key if best is None or key < best else best
+    assert best is not None
+    return best[2] if best[0] <= 2 else page.width / 2
+
+
 def _reading_order(page: Page, lines: list[Line]) -> list[list[Line]]:
     """The page's lines as columns in reading order (one column unless the page has two)."""
-    middle = page.width / 2
+    middle = _gutter(page, lines)
     left = [ln for ln in lines if ln.x1 < middle]
     right = [ln for ln in lines if ln.x0 > middle]
     if len(left) < 3 or len(right) < 3:

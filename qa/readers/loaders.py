@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from qa.decoding import NotText, decode_text
 from qa.errors import DocumentError
+from qa.readers.decoding import NotText, decode_text
 from qa.types import Document, Problem
 
 FORMATS = {
@@ -37,7 +37,7 @@ _ZIPPED = ("docx", "pptx", "xlsx", "epub", "odt")
 # A document read by an older version of its format's reader is read again on the next ``index`` run.
 # pdf 3 and image 2: compounds keep their hyphen, two columns only where both sides stand side by side, wrapped
 # row labels put back in their rows; pptx 2: passages run on over "(continued)" slides
-READER_VERSIONS = {"pdf": 3, "image": 2, "pptx": 2}
+READER_VERSIONS = {"pdf": 4, "image": 3, "pptx": 2}
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 PageProgress = Callable[[int, int], None]
 SUPPORTED = ", ".join(sorted(FORMATS))
@@ -165,7 +165,7 @@ def _load_text(path: str, data: bytes, kind: str) -> Document:
 
 
 def _load_html(path: str, data: bytes) -> Document:
-    from qa.html_text import html_to_text
+    from qa.readers.html_text import html_to_text
 
     try:
         text = html_to_text(data)
@@ -176,15 +176,15 @@ def _load_html(path: str, data: bytes) -> Document:
 
 def _load_pages(path: str, data: bytes, kind: str, progress: PageProgress | None) -> Document:
     """A PDF (its text layer, or OCR for pages without one) or an image (OCR), by page layout."""
-    from qa.layout import assemble
+    from qa.readers.layout import assemble
 
     try:
         if kind == "pdf":
-            from qa.pdf_reader import read_pdf
+            from qa.readers.pdf import read_pdf
 
             pages = read_pdf(path, data, progress)
         else:
-            from qa.ocr import read_image
+            from qa.readers.ocr import read_image
 
             pages = read_image(path, data)
         layout = assemble(pages)
@@ -202,7 +202,7 @@ def _load_pages(path: str, data: bytes, kind: str, progress: PageProgress | None
 
 def _load_structured(path: str, data: bytes, kind: str) -> Document:
     """Slides, sheets, CSV, e-mail, e-books and OpenDocument text, each by the reader of its own structure."""
-    from qa import epub, mail, office
+    from qa.readers import epub, mail, office
 
     try:
         if kind == "eml":
