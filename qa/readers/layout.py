@@ -42,6 +42,7 @@ from qa.readers.row_labels import attach_row_labels
 __all__ = ["Layout", "Line", "Page", "assemble", "make_line"]
 BAND = 0.08  # share of the page height at the top and bottom where running headers and footers sit
 OUTER_BAND = 0.25  # ... and where the page's first or last line, set apart from the rest, may still be one
+_LABEL = re.compile(r"[•‣◦▪∙–—*-]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]+)[.):]|\[\d{1,3}\]")  # a list item's label
 _RULE = re.compile(r"^\s*([-=_*~.·•⋄#+])(\s*\1){3,}\s*$")  # four or more: "..." is an ellipsis
 _PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$", re.IGNORECASE)
 
@@ -88,7 +89,10 @@ def _split_at_margins(line: Line, left: float, right: float) -> list[Line]:
         return [line]
     if cut is None:
         return [line]
-    return [p for p in (line.part(0, cut), line.part(cut, len(line.chars))) if p is not None]
+    pieces = [p for p in (line.part(0, cut), line.part(cut, len(line.chars))) if p is not None]
+    if len(pieces) < 2 or pieces[1].x0 - pieces[0].x1 < 0.8 * gap or _LABEL.fullmatch(pieces[0].chars):
+        return [line]  # a list item's label hanging in the margin ("4.", "(b)", "•"), not a note
+    return pieces
 
 
 def _first_at(line: Line, where: Callable[[np.ndarray], bool]) -> int | None:

@@ -147,6 +147,44 @@ def make_line(
     return line
 
 
+def rejoin(lines: list[Line]) -> list[Line]:
+    """Lines that PDFium split within one printed line put back together: a footnote mark or an exponent
+    raised above the line, and the rest of the line after it ("Wikibooks LaTeX" "1" ", a collaborative ...").
+    A piece joins the line before it when it starts just after it ends (less than a word space and a half
+    away: a column gutter is wider) on the same baseline, or raised and smaller."""
+    out: list[Line] = []
+    for line in lines:
+        previous = out[-1] if out else None
+        if previous is not None and _continues_line(previous, line):
+            out[-1] = _joined(previous, line)
+        else:
+            out.append(line)
+    return out
+
+
+def _continues_line(a: Line, b: Line) -> bool:
+    gap = b.x0 - a.x1
+    if not -0.1 * a.size < gap < 0.6 * a.size:
+        return False
+    if abs(b.base - a.base) < 0.25 * a.size and abs(b.size - a.size) < 0.2 * a.size:
+        return True
+    raised = b.size < 0.85 * a.size and a.top - 0.2 * a.size < b.bottom < a.base - 0.2 * a.size
+    return raised or (a.size < 0.85 * b.size and b.top - 0.2 * b.size < a.bottom < b.base - 0.2 * b.size)
+
+
+def _joined(a: Line, b: Line) -> Line:
+    space = b.x0 - a.x1 > 0.2 * max(a.size, b.size)  # a word space, not a kerning gap
+    chars = a.chars + (" " if space else "") + b.chars
+    boxes = np.concatenate([a.boxes, np.full((1 if space else 0, 4), np.nan, np.float32), b.boxes])
+    typed = None
+    if a.typed is not None and b.typed is not None:
+        typed = np.concatenate([a.typed, np.zeros(1 if space else 0, bool), b.typed])
+    main = a if len(a.chars) >= len(b.chars) else b
+    line = Line(chars, boxes, main.size, main.weight, typed=typed)
+    line.cells = _cells(line)
+    return line
+
+
 def _dominant(values: list[float]) -> float:
     real = [round(v, 1) for v in values if v > 1.5]
     return Counter(real).most_common(1)[0][0] if real else 0.0

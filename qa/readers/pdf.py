@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from qa.errors import DocumentError
-from qa.readers.lines import Line, Page, make_line
+from qa.readers.lines import Line, Page, make_line, rejoin
 
 PageProgress = Callable[[int, int], None]  # (pages done, pages in all)
 OCR_DPI = 300  # scans are rendered at this resolution for tesseract (its accuracy falls below ~200 dpi)
@@ -127,7 +127,7 @@ def _text_lines(page: object, height: float) -> list[Line]:
             fixed.append(_monospace(name.value))
         if (line := make_line(chars, boxes, sizes, weights, fixed)) is not None:
             lines.append(line)
-        return lines
+        return rejoin(lines)
     finally:
         textpage.close()
 
