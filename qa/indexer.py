@@ -220,10 +220,12 @@ def _assemble(
         documents=documents,
         contents=tuple(contents),
         headings=tuple(headings),
-        passages=PassageTable.concat(tables),
+        passages=(passages := PassageTable.concat(tables)),
         embeddings=embeddings,
         sentence_vectors=sentences,
-        lexical=Lexical.build(texts, base=old.lexical if old else None, keep=keep if old else None),
+        lexical=Lexical.build(
+            texts, base=old.lexical if old else None, keep=keep if old else None, pages=passages.page_groups()
+        ),
         dense=DenseIndex.build(embeddings),
         generation=old.generation if old else 0,
     )

@@ -51,6 +51,14 @@ class PassageTable:
             self.sentence_start[sentence_index], self.sentence_end[sentence_index],
         )  # fmt: skip
 
+    def page_groups(self) -> np.ndarray:
+        """Each row's page as a number shared by the rows of one page of one document (0, 1, ...); a document
+        without pages is one page."""
+        if not len(self):
+            return np.zeros(0, dtype=np.int64)
+        keys = self.content.astype(np.int64) * (int(self.page.max()) + 1) + self.page
+        return np.unique(keys, return_inverse=True)[1].astype(np.int64)
+
     def sentence_index(self, rows: np.ndarray) -> np.ndarray:
         """Sentence-row numbers of the given passages, in order (for gathering sentence vectors)."""
         rows = np.asarray(rows, dtype=np.int64)

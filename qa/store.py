@@ -100,7 +100,7 @@ class Store:
             passages = PassageTable.load(folder / "passages.npz")
             embeddings = _matrix(folder / "embeddings.npy", len(passages))
             sentence_vectors = _matrix(folder / "sentence_vectors.npy", len(passages))
-            lexical = Lexical.load(folder)
+            lexical = Lexical.load(folder, pages=passages.page_groups())
             dense = DenseIndex.load(folder / "dense.faiss", config.get("index_type", "flat"))
             documents = tuple(DocRecord(**{**d, "warnings": tuple(d.get("warnings", ()))}) for d in config["documents"])
             contents = tuple(

@@ -11,7 +11,7 @@ from qa import highlight
 from qa.abstain import MINILM, MPNET, Model, fit, model_for
 from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
-from qa.lexical import Lexical, tokenize
+from qa.lexical import PAGE_WEIGHT, Lexical, tokenize
 from qa.passages import PassageTable
 from qa.render_html import escape_text
 from qa.types import Span
@@ -44,6 +44,18 @@ def test_bm25_matches_a_hand_computed_score() -> None:
         return idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * length / avg))
 
     assert scores.tolist() == pytest.approx([bm25(2, lengths[0]), 0.0, bm25(1, lengths[2])], rel=1e-5)
+
+
+def test_a_passage_scores_its_own_bm25_plus_its_pages() -> None:
+    texts = ["dvips paper size", "the -t letter option", "fonts and encodings", "the -t letter option"]
+    pages = np.array([0, 0, 1, 1])  # the second and fourth passages say the same; only the second's page has "dvips"
+    alone, with_pages = Lexical.build(texts), Lexical.build(texts, pages=pages)
+    question = "dvips letter option"
+    assert alone.scores(question)[1] == pytest.approx(alone.scores(question)[3])
+    page_bm25 = Lexical.build(["dvips paper size the -t letter option", "fonts and encodings the -t letter option"])
+    expected = alone.scores(question) + PAGE_WEIGHT * page_bm25.scores(question)[pages]
+    assert with_pages.scores(question) == pytest.approx(expected, rel=1e-5)
+    assert with_pages.scores(question)[1] > with_pages.scores(question)[3]
 
 
 def test_coverage_weighs_question_terms_by_idf() -> None:
