@@ -181,6 +181,7 @@ def _pack(
         and fits.group(groups[-2] + groups[-1])
     ):  # a scrap at the end of a section joins the passage before it
         groups[-2].extend(groups.pop())
+    groups = _without_lone_figures(groups, pages, fits)
     return [
         Chunk(
             start=group[0].start,
@@ -190,6 +191,30 @@ def _pack(
         )
         for group in groups
     ]
+
+
+def _without_lone_figures(groups: list[list[_Unit]], pages: dict[int, int], fits: _Fitter) -> list[list[_Unit]]:
+    """A group with no letter in it (an equation's stray index, a number set apart) joins a neighbour on its
+    page: a passage that is only "1" answers nothing and cannot be cited sensibly."""
+    text = fits.text
+    out: list[list[_Unit]] = []
+    pending: list[_Unit] = []
+    for group in groups:
+        if pending and pages[pending[-1].para] == pages[group[0].para] and fits.group(pending + group):
+            group = pending + group
+        elif pending:
+            out.append(pending)
+        pending = []
+        lone = not any(ch.isalpha() for ch in text[group[0].start : group[-1].end])
+        if not lone:
+            out.append(group)
+        elif out and pages[out[-1][-1].para] == pages[group[0].para] and fits.group(out[-1] + group):
+            out[-1].extend(group)
+        else:
+            pending = group  # joins the next group, or stays when it is the last
+    if pending:
+        out.append(pending)
+    return out
 
 
 def _by_paragraph(units: list[_Unit]) -> list[list[_Unit]]:

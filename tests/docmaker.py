@@ -57,7 +57,7 @@ def make_docx(path: Path, blocks: list[tuple[str, str]]) -> Path:
 
 
 # A line drawn on a page: (x, y from the top, text, font size, bold); points, A4.
-Drawn = tuple[float, float, str, float, bool]
+Drawn = tuple[float, float, str, float, bool | str]  # x, y, text, size, bold (or "mono": a typewriter face)
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 A4 = (595.0, 842.0)
 
@@ -73,6 +73,7 @@ def make_layout_pdf(path: Path, pages: list[list[Drawn]], header: str | None = N
 
     pdfmetrics.registerFont(TTFont("Sans", str(DEJAVU / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont("Sans-Bold", str(DEJAVU / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(TTFont("Mono", str(DEJAVU / "DejaVuSansMono.ttf")))
     pdf = canvas.Canvas(str(path), pagesize=A4)
     for number, lines in enumerate(pages, start=1):
         drawn = list(lines)
@@ -81,7 +82,7 @@ def make_layout_pdf(path: Path, pages: list[list[Drawn]], header: str | None = N
         if footer:
             drawn.append((270, 825, f"Page {number} of {len(pages)}", 8, False))
         for x, y, text, size, bold in drawn:
-            pdf.setFont("Sans-Bold" if bold else "Sans", size)
+            pdf.setFont("Mono" if bold == "mono" else "Sans-Bold" if bold else "Sans", size)
             pdf.drawString(x, A4[1] - y, text)
         pdf.showPage()
     pdf.save()

@@ -12,6 +12,7 @@ from qa.chunker import chunk_text
 from qa.config import ChunkSettings
 from qa.embedder import Embedder
 from qa.sentences import split_sentences
+from qa.types import Block
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = (ROOT / "samples" / "article.txt").read_text(encoding="utf-8")
@@ -118,3 +119,16 @@ def test_batch_counting_cuts_the_same_passages(text: str, embedder: Embedder) ->
         one_by_one = chunk_text(text, cs, embedder.count_tokens)
         batched = chunk_text(text, cs, embedder.count_tokens, count_many=embedder.count_tokens_many)
         assert batched == one_by_one
+
+
+def test_a_passage_with_no_letter_joins_a_neighbour_on_its_page() -> None:
+    # A layout reader's blocks: a long section, then a stray "1" (an equation's index) that is a section of its
+    # own under a heading-less break, then more text on the same page. No passage may be the "1" alone.
+    first = "The evanescent polariton provided by a single sphere gives the time coherence. " * 9
+    second = "But the spatial coherence is limited to a small region near the sphere. " * 9
+    text = f"{first.strip()}\n\n1\n\n{second.strip()}"
+    a, b = len(first.strip()), len(first.strip()) + 3
+    blocks = [Block(0, a, "para"), Block(a + 2, a + 3, "para"), Block(b + 2, len(text), "para")]
+    chunks = chunk_text(text, ChunkSettings(max_chars=800, min_chars=0), lambda t: len(t.split()), blocks=blocks)
+    assert all(any(ch.isalpha() for ch in text[c.start : c.end]) for c in chunks)
+    assert any(text[c.start : c.end].endswith("\n\n1") or text[c.start : c.end].startswith("1\n\n") for c in chunks)

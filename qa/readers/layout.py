@@ -175,11 +175,13 @@ def _shape(text: str) -> str:
     return letters[:16] if len(letters) >= 4 else re.sub(r"\d+", "#", " ".join(text.split()))
 
 
-def _in_band(page: Page, line: Line) -> bool:
+def _in_band(page: Page, line: Line, outer: bool = True) -> bool:
     """Whether a line stands where running heads and footers do: in the page's top or bottom band, or alone
     above or below all the page's text within a wider one (LaTeX's folio on A4 paper stands 17% above the foot)."""
     if line.bottom < page.height * BAND or line.top > page.height * (1 - BAND):
         return True
+    if not outer:
+        return False
     gap = 1.5 * line.size  # set apart from the text it runs above or below
     if line.bottom < page.height * OUTER_BAND:
         others = [ln.top for ln in page.lines if ln is not line]
@@ -213,7 +215,7 @@ def _drop_running(pages: list[Page], body_size: float) -> list[list[Line]]:
                 counts[_shape(line.chars)] >= repeated
                 or _PAGE_NUMBER.match(line.chars) is not None
                 or any(index - n in numbering for n in _folios(line.chars))
-                or (len(pages) == 1 and line.size < body_size * 0.9)
+                or (len(pages) == 1 and line.size < body_size * 0.9 and _in_band(page, line, outer=False))
             )
             if not running:
                 lines.append(line)

@@ -149,9 +149,10 @@ def make_line(
 
 def rejoin(lines: list[Line]) -> list[Line]:
     """Lines that PDFium split within one printed line put back together: a footnote mark or an exponent
-    raised above the line, and the rest of the line after it ("Wikibooks LaTeX" "1" ", a collaborative ...").
-    A piece joins the line before it when it starts just after it ends (less than a word space and a half
-    away: a column gutter is wider) on the same baseline, or raised and smaller."""
+    raised above the line, and the rest of the line after it ("Wikibooks LaTeX" "1" ", a collaborative ...");
+    a section's number and its title ("11" "Hints and caveats"). A piece joins the line before it when it
+    starts just after it ends (less than a word space and a half away: a column gutter is wider) on the same
+    baseline, or raised and smaller, or after a section number in its font within three font sizes."""
     out: list[Line] = []
     for line in lines:
         previous = out[-1] if out else None
@@ -164,6 +165,8 @@ def rejoin(lines: list[Line]) -> list[Line]:
 
 def _continues_line(a: Line, b: Line) -> bool:
     gap = b.x0 - a.x1
+    if _NUMBERED.match(a.chars) and -0.1 * a.size < gap < 3 * a.size and abs(b.base - a.base) < 0.25 * a.size:
+        return abs(b.size - a.size) < 0.2 * a.size  # a section's number and its title, set a quad apart
     if not -0.1 * a.size < gap < 0.6 * a.size:
         return False
     if abs(b.base - a.base) < 0.25 * a.size and abs(b.size - a.size) < 0.2 * a.size:

@@ -1,0 +1,135 @@
+"""Reading PDFs as LaTeX and DocBook lay them out (papers, package manuals): each rule on a small PDF the test
+draws itself, in the shape the real ones of ../shared/eval/realpdf_dev have (see docs/EVALUATION.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.readers.layout import make_line
+from qa.readers.lines import rejoin
+from qa.types import Document
+from tests.docmaker import make_layout_pdf, wrapped
+from tests.test_pdf_layout import BUDGET, TRANSPORT, blocks, load
+
+SIZES = "Printing can be done on either A4 or USletter paper, there is no difference for the resulting copy."
+DVIPS = (
+    "When using dvips for generating PostScript code for printing, the default paper size can be overridden "
+    "with the -t option: -t letter for USletter paper."
+)
+
+
+def paragraphs(doc: Document) -> list[str]:
+    return [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "para"]
+
+
+def test_two_columns_off_the_page_centre_are_read_left_then_right(tmp_path: Path) -> None:
+    # A paper's text block is often not centred: here the right column starts left of the page's middle
+    # (A4 is 595 pt wide), as ieeepes.pdf's does; each column must still read as paragraphs.
+    left = wrapped(BUDGET + " " + TRANSPORT, 40, 100, width=42, size=9, pitch=11)
+    right = wrapped(SIZES + " " + DVIPS, 290, 100, width=42, size=9, pitch=11)
+    doc = load(make_layout_pdf(tmp_path / "paper.pdf", [right + left]))
+    assert paragraphs(doc) == [BUDGET + " " + TRANSPORT, SIZES + " " + DVIPS]
+
+
+def test_a_wide_gap_inside_prose_is_no_table_cell_but_a_table_keeps_its_cells(tmp_path: Path) -> None:
+    prose = wrapped(BUDGET, 50, 100, width=70)
+    # one line of the paragraph has a wide gap in it (as a logo's raised letters make one): still prose
+    x, y, text, size, bold = prose[1]
+    head, tail = text.split(" ", 1)
+    prose[1:2] = [(x, y, head, size, bold), (x + 7.2 * len(head) + 30, y, tail, size, bold)]
+    table = [(50, 200, "Region", 11, False), (250, 200, "2019", 11, False), (330, 200, "2020", 11, False)]
+    table += [(50, 214, "Americas", 11, False), (250, 214, "132,426", 11, False), (330, 214, "151,471", 11, False)]
+    doc = load(make_layout_pdf(tmp_path / "gap.pdf", [prose + table]))
+    assert " | " not in paragraphs(doc)[0] and " ".join(paragraphs(doc)[0].split()) == BUDGET
+    assert "Region | 2019 | 2020\nAmericas | 132,426 | 151,471" in doc.text
+
+
+def test_a_numbered_section_heading_is_a_heading_not_a_table_row(tmp_path: Path) -> None:
+    page = [(50, 80, "5", 14, True), (80, 80, "Document Structure", 14, True), *wrapped(BUDGET, 50, 110)]
+    doc = load(make_layout_pdf(tmp_path / "heading.pdf", [page]))
+    assert blocks(doc)[0] == ("heading", "5 Document Structure")
+    assert " | " not in doc.text
+
+
+def test_a_code_listing_keeps_its_lines_without_cells_and_packs_into_one_passage(tmp_path: Path) -> None:
+    code = ["\\documentclass[10pt]{article}", "\\usepackage{ieeepes}", "\\title{...}    % the paper's title"]
+    page = [*wrapped(BUDGET, 50, 80)] + [(60, 140 + 11 * n, line, 9, "mono") for n, line in enumerate(code)]
+    page += wrapped(TRANSPORT, 50, 190)
+    doc = load(make_layout_pdf(tmp_path / "code.pdf", [page]))
+    # a line each (spaces run together, as everywhere in a PDF's text), the spaces before the comment no cells
+    assert "\n".join(" ".join(line.split()) for line in code) in doc.text
+    assert [kind for kind, _ in blocks(doc)] == ["para", "code", "code", "code", "para"]
+
+
+def test_rules_drawn_with_characters_are_dropped(tmp_path: Path) -> None:
+    page = [(50, 80, "Release 0.3.11:", 10, "mono"), (50, 92, "-" * 15, 10, "mono")]
+    page += [(50, 104, "- Fix a locale.", 10, "mono"), *wrapped(BUDGET, 50, 130)]
+    doc = load(make_layout_pdf(tmp_path / "rule.pdf", [page]))
+    assert "---" not in doc.text and "Release 0.3.11:\n- Fix a locale." in doc.text
+
+
+def test_a_footnote_at_a_column_foot_does_not_cut_the_paragraph_it_interrupts(tmp_path: Path) -> None:
+    text = BUDGET + " " + TRANSPORT
+    lines = wrapped(text, 40, 600, width=42, size=9, pitch=11)
+    left, right = lines[:8], [(290, 100 + 11 * n, t, s, b) for n, (_, _, t, s, b) in enumerate(lines[8:])]
+    right += wrapped(SIZES, 290, 100 + 11 * len(right) + 20, width=42, size=9, pitch=11)
+    filler = wrapped(DVIPS + " " + DVIPS, 40, 100, width=42, size=9, pitch=11)[:40]
+    footnote = [(40, 720, "1v.kuhlmann@elec.canterbury.ac.nz", 7, True)]
+    doc = load(make_layout_pdf(tmp_path / "note.pdf", [filler[:44] + left + footnote + right]))
+    assert text in paragraphs(doc)  # the paragraph goes on in the right column
+    assert doc.text.rstrip().endswith("1v.kuhlmann@elec.canterbury.ac.nz")  # the note after the columns
+    assert all(doc.text[b.start : b.end] != footnote[0][2] for b in doc.blocks if b.kind == "heading")
+
+
+def test_a_margin_note_is_taken_out_of_the_paragraph_it_stands_beside(tmp_path: Path) -> None:
+    body = wrapped(BUDGET + " " + TRANSPORT, 150, 100, width=60, size=10, pitch=12.5)
+    page = [*body, (60, 100 + 12.5 * 3, "\\epigraphrule", 9, "mono")]  # beside the fourth line
+    page += wrapped(SIZES, 150, 100 + 12.5 * len(body) + 14, width=60, size=10, pitch=12.5)
+    page += wrapped(DVIPS, 150, 100 + 12.5 * len(body) + 60, width=60, size=10, pitch=12.5)
+    doc = load(make_layout_pdf(tmp_path / "margin.pdf", [page]))
+    assert paragraphs(doc)[0] == BUDGET + " " + TRANSPORT
+    assert "\\epigraphrule" in doc.text and doc.text.index("\\epigraphrule") < doc.text.index(SIZES)
+
+
+def test_list_items_continue_under_their_text_and_a_new_marker_starts_the_next(tmp_path: Path) -> None:
+    # items without a full stop, their last lines as long as the others: only the marker tells them apart
+    first = ["Better rendering of the figures and of the informal", "figures, with captions printed apart from the"]
+    second = ["Better rendering of the program listings and of the", "screens, with the attributes of the listings all"]
+    items = [(50, 100, "•", 11, False)] + [(62, 100 + 14 * n, line, 11, False) for n, line in enumerate(first)]
+    items += [(50, 128, "•", 11, False)] + [(62, 128 + 14 * n, line, 11, False) for n, line in enumerate(second)]
+    items += wrapped(BUDGET, 50, 170)
+    doc = load(make_layout_pdf(tmp_path / "list.pdf", [items]))
+    assert paragraphs(doc) == ["• " + " ".join(first), "• " + " ".join(second), BUDGET]
+
+
+def test_a_folio_set_apart_above_the_bottom_band_is_dropped(tmp_path: Path) -> None:
+    # LaTeX's letter-size layout printed on A4: the page number stands 17% above the paper's foot
+    pages = [[*wrapped(BUDGET, 90, 100), (297, 700, str(n), 10, False)] for n in (1, 2, 3)]
+    doc = load(make_layout_pdf(tmp_path / "folio.pdf", pages))
+    assert doc.text.split("\n\n") == [BUDGET] * 3
+
+
+def _line(text: str, x: float, base: float, size: float) -> object:
+    width = size * 0.5
+    boxes = [(x + i * width, base - size * 0.7, x + (i + 1) * width, base) for i in range(len(text))]
+    return make_line(list(text), boxes, [size] * len(text), [400.0] * len(text))
+
+
+def test_a_line_split_around_a_raised_footnote_mark_is_joined_again() -> None:
+    # PDFium ends a line at a superscript: "Wikibooks LaTeX" "1" ", a collaborative" were three lines
+    head = _line("Wikibooks LaTeX", 300, 400, 9)
+    mark = _line("1", head.x1 + 0.2, 396, 6)
+    tail = _line(", a collaborative online textbook", mark.x1 + 0.5, 400, 9)
+    next_line = _line("which is of use to both beginners", 300, 411, 9)
+    joined = rejoin([head, mark, tail, next_line])
+    assert [ln.chars for ln in joined] == ["Wikibooks LaTeX1, a collaborative online textbook", next_line.chars]
+    assert len(joined[0].chars) == len(head.chars) + len(mark.chars) + len(tail.chars)  # no space at a kerning gap
+    # a column gutter is wider than a word space: the right column's line stays a line of its own
+    gutter = _line("Right column text", head.x1 + 12, 400, 9)
+    assert len(rejoin([head, gutter])) == 2
+
+
+def test_a_section_number_set_a_quad_before_its_title_is_one_heading_line() -> None:
+    number, title = _line("11", 90, 300, 14), _line("Hints and caveats", 90 + 14 + 14, 300, 14)
+    assert [ln.chars for ln in rejoin([number, title])] == ["11 Hints and caveats"]
+    assert rejoin([number, title])[0].cells == []  # a numbered heading, not a table row
