@@ -42,7 +42,7 @@ from qa.readers.row_labels import attach_row_labels
 __all__ = ["Layout", "Line", "Page", "assemble", "make_line"]
 BAND = 0.08  # share of the page height at the top and bottom where running headers and footers sit
 OUTER_BAND = 0.25  # ... and where the page's first or last line, set apart from the rest, may still be one
-_LABEL = re.compile(r"[•‣◦▪∙–—*-]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]+)[.):]|\[\d{1,3}\]")  # a list item's label
+_LABEL = re.compile(r"[•‣◦▪∙–—*-]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]+)[.):]|\[\d{1,3}\]|\d+(?:\.\d+)*")  # item, section
 _RULE = re.compile(r"^\s*([-=_*~.·•⋄#+])(\s*\1){3,}\s*$")  # four or more: "..." is an ellipsis
 _PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$", re.IGNORECASE)
 
@@ -71,6 +71,9 @@ def _margin_notes(lines: list[Line], body_size: float) -> list[Line]:
     right = float(np.percentile([ln.x1 for ln in body], 90))
     out = []
     for line in lines:
+        if line.size > body_size * 1.12:  # a heading, its number hanging in the margin ("11  Hints and caveats")
+            out.append(line)
+            continue
         for piece in _split_at_margins(line, left, right):
             if piece.x1 < left - 0.5 * piece.size or piece.x0 > right + 0.5 * piece.size:
                 piece = replace(piece, note=True)
@@ -91,7 +94,7 @@ def _split_at_margins(line: Line, left: float, right: float) -> list[Line]:
         return [line]
     pieces = [p for p in (line.part(0, cut), line.part(cut, len(line.chars))) if p is not None]
     if len(pieces) < 2 or pieces[1].x0 - pieces[0].x1 < 0.8 * gap or _LABEL.fullmatch(pieces[0].chars):
-        return [line]  # a list item's label hanging in the margin ("4.", "(b)", "•"), not a note
+        return [line]  # a list item's label or a section's number hanging in the margin ("4.", "(b)", "2.1")
     return pieces
 
 

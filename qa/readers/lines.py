@@ -167,12 +167,15 @@ def _continues_line(a: Line, b: Line) -> bool:
     gap = b.x0 - a.x1
     if _NUMBERED.match(a.chars) and -0.1 * a.size < gap < 3 * a.size and abs(b.base - a.base) < 0.25 * a.size:
         return abs(b.size - a.size) < 0.2 * a.size  # a section's number and its title, set a quad apart
-    if not -0.1 * a.size < gap < 0.6 * a.size:
+    script = b.size < 0.85 * a.size and (
+        a.top - 0.2 * a.size < b.bottom < a.base - 0.2 * a.size  # raised: a footnote mark, an exponent
+        or (a.top < b.top < a.base < b.bottom)  # lowered: an index, standing under an exponent before it
+    )
+    if not (-0.5 if script else -0.1) * a.size < gap < 0.6 * a.size:
         return False
     if abs(b.base - a.base) < 0.25 * a.size and abs(b.size - a.size) < 0.2 * a.size:
         return True
-    raised = b.size < 0.85 * a.size and a.top - 0.2 * a.size < b.bottom < a.base - 0.2 * a.size
-    return raised or (a.size < 0.85 * b.size and b.top - 0.2 * b.size < a.bottom < b.base - 0.2 * b.size)
+    return script or (a.size < 0.85 * b.size and b.top - 0.2 * b.size < a.bottom < b.base - 0.2 * b.size)
 
 
 def _joined(a: Line, b: Line) -> Line:

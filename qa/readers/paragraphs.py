@@ -39,6 +39,11 @@ class Style:
     pitch: float
 
 
+def _next_line_of(above: Line, line: Line) -> bool:
+    """Whether ``line`` is the line after ``above`` in one block: just below it, starting where it starts."""
+    return 0 < line.base - above.base < 1.6 * line.size and abs(line.x0 - above.x0) < 2 * line.size
+
+
 class ParagraphWriter:
     """Appends lines to the text, deciding for each whether it continues the paragraph before it."""
 
@@ -110,8 +115,8 @@ class ParagraphWriter:
             return False
         if abs(line.size - previous.size) > max(0.5, 0.08 * line.size):
             return False
-        if abs(line.weight - previous.weight) > WEIGHT_STEP:
-            return False
+        if kind == "heading" and abs(line.weight - previous.weight) > WEIGHT_STEP:
+            return False  # within prose the weight is a word's face, not a break (Ghostscript's fonts vary)
         if _BULLET.match(line.chars):  # a list's next item
             return False
         ends_sentence = previous.chars.rstrip()[-1] in _SENTENCE_END
@@ -129,7 +134,13 @@ class ParagraphWriter:
     def _flush_notes(self) -> None:
         """The margin notes waiting, each a paragraph of its own, before the paragraph that comes next."""
         notes, self.notes = self.notes, []
-        for note in notes:
+        for n, note in enumerate(notes):
+            above = notes[n - 1] if n else None
+            if above is not None and _next_line_of(above, note):
+                self._append(" ", None)  # the next line of a note set in the margin over several lines
+                self.line_starts.append(self.length)
+                self._append(note.chars, note.boxes)
+                continue
             self._close_block()
             if self.length:
                 self._append("\n\n", None)
