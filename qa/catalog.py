@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.errors import QuestionError
+from qa.errors import UnknownDocumentError
 from qa.snapshot import Snapshot
 
 
@@ -46,7 +46,7 @@ def document_list(snapshot: Snapshot) -> list[DocumentInfo]:
 
 
 def contents_named(snapshot: Snapshot, names: Sequence[str]) -> frozenset[int]:
-    """The content ids of documents given by path or file name; a name not indexed is a QuestionError."""
+    """The content ids of documents given by path or file name; a name not indexed is an UnknownDocumentError."""
     by_sha = {c.sha256: i for i, c in enumerate(snapshot.contents)}
     chosen: set[int] = set()
     for name in names:
@@ -56,6 +56,6 @@ def contents_named(snapshot: Snapshot, names: Sequence[str]) -> frozenset[int]:
         ]  # fmt: skip
         if not matches:
             listed = ", ".join(sorted(os.path.basename(d.path) for d in snapshot.documents)) or "nothing"
-            raise QuestionError(f"{name!r} is not an indexed document (indexed: {listed})")
+            raise UnknownDocumentError(f"{name!r} is not an indexed document (indexed: {listed})")
         chosen.update(by_sha[d.sha256] for d in matches if d.sha256 in by_sha)
     return frozenset(chosen)

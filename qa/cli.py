@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("rest", nargs=argparse.REMAINDER)
     serve.set_defaults(run=_serve)
 
+    command("mcp", _mcp, "Serve the index to AI agents as an MCP server over stdio (read-only tools).")
+
     docs = command("documents", _documents, "List the indexed documents.")
     docs.add_argument("--json", action="store_true")
 
@@ -157,6 +159,14 @@ def _serve(args: argparse.Namespace) -> int:
     from qa.webapp import main as serve
 
     return serve(args.rest)
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from qa.mcp_server import serve_stdio
+
+    engine = _engine(args)
+    engine.snapshot  # noqa: B018 - a missing or damaged index is one line on stderr now, not a broken session
+    return serve_stdio(engine)
 
 
 def _documents(args: argparse.Namespace) -> int:

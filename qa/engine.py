@@ -18,7 +18,7 @@ from qa.answers import Asked, answer_of, make_hits, prepare
 from qa.catalog import DocumentInfo, contents_named, document_list
 from qa.config import Settings, default_backend
 from qa.embedder import Embedder
-from qa.errors import DocumentError, IndexDamagedError, QuestionError
+from qa.errors import DocumentError, IndexDamagedError, NotIndexedError, QuestionError
 from qa.indexer import Progress, Reading, build_snapshot
 from qa.pages import PageImages, page_png
 from qa.search import SearchParams, background, rank
@@ -237,7 +237,7 @@ class Engine:
         for content in self.snapshot.contents:
             if content.source == source:
                 return self.store.read_text(content.key)
-        raise DocumentError(source, "is not in the index")
+        raise NotIndexedError(source)
 
     def page_image(self, source: str, start: int, end: int, answer: tuple[int, int] | None = None) -> bytes:
         """A PNG of the page of ``source[start:end]``, the passage marked (the answer more strongly); of each of its

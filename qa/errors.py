@@ -16,6 +16,13 @@ class DocumentError(VerbatimError):
         self.reason = reason
 
 
+class NotIndexedError(DocumentError):
+    """A source asked for (a page, a passage's context) is not in the index."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, "is not in the index")
+
+
 class IndexMissingError(VerbatimError):
     """There is no index yet in the folder asked for."""
 
@@ -30,6 +37,10 @@ class IndexBusyError(VerbatimError):
 
 class QuestionError(VerbatimError):
     """The question cannot be asked (for example it is empty)."""
+
+
+class UnknownDocumentError(QuestionError):
+    """A question or request names a document (or a passage) that is not in the index."""
 
 
 class ModelError(VerbatimError):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import DocumentError, QuestionError
+from qa.errors import DocumentError, NotIndexedError, QuestionError
 from qa.snapshot import Snapshot
 from qa.store import Store
 
@@ -149,7 +149,7 @@ def page_png(snapshot: Snapshot, store: Store, images: PageImages, source: str, 
     start, end = span
     content = next((c for c in snapshot.contents if c.source == source), None)
     if content is None:
-        raise DocumentError(source, "is not in the index")
+        raise NotIndexedError(source)
     if content.kind not in ("pdf", "image"):
         raise DocumentError(source, "is not a PDF or an image: it has no page to show (see the passage in context)")
     boxes = store.read_boxes(content.key)

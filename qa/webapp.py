@@ -12,6 +12,7 @@ from pathlib import Path
 
 import qa  # noqa: F401  (sets the offline switches before gradio is imported)
 from qa.config import MODES, SAMPLE_DOCUMENT, Settings
+from qa.api import make_api
 from qa.engine import Engine
 from qa.console import error_line
 from qa.errors import VerbatimError
@@ -173,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         footer_links=["api"], max_file_size=f"{settings.max_upload_mb:g}mb", theme=theme(), css_paths=[CSS_PATH],
         head=PAGE_SCRIPT,
     )  # fmt: skip
+    # the JSON API for programs, beside the page and outside its queue (qa/api.py)
+    demo.app.mount("/api", make_api(engine, settings.user, settings.password))
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"Verbatim is ready: http://{host}:{settings.port}/", flush=True)
     demo.block_thread()

@@ -1,0 +1,157 @@
+"""The JSON API for programs, on the app's own server and outside Gradio's queue: ``/api/...``.
+
+    POST /api/search     {"question", "k", "history", "documents", "mode"} -> the ``ask --json`` answer object
+    GET  /api/documents  the indexed documents (as ``documents --json``)
+    GET  /api/page?source=&start=&end=     the passage's page as a PNG, the passage marked
+    GET  /api/context?source=&start=&end=  the text around the passage
+    GET  /api/openapi.json                  this description
+
+Every answer is JSON; an error is ``{"error": "one line"}`` with its status: 400 for a bad field or body, 401
+without the app's credentials when it has a password (HTTP Basic, the same user and password as its sign-in),
+404 for a document that is not indexed, 413 for a body over ``MAX_BODY`` bytes, and 503 with
+``Retry-After`` when ``Limits.requests`` questions are already being answered (never a hang). Questions are
+answered by the engine directly, in FastAPI's worker threads: an engine's snapshot is immutable, so they run side
+by side with each other and with an upload.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import threading
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa.engine import Engine
+from qa.errors import NotIndexedError, QuestionError, UnknownDocumentError, VerbatimError
+from qa.render import answer_to_dict
+
+MAX_BODY = 64 * 1024  # bytes of a request body: a question, its history and a document list fit many times over
+MAX_K = 50
+
+
+@dataclass(frozen=True)
+class Limits:
+    requests: int = 16  # answered at once; more wait for none of them: 503 and Retry-After
+    retry_after: int = 1  # seconds
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000, description="the question, in the documents' words or not")
+    k: int | None = Field(None, ge=1, le=MAX_K, description="passages to return (default: the app's setting)")
+    history: list[Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=list, max_length=20, description="earlier questions of the conversation, oldest first"
+    )
+    documents: list[Annotated[str, Field(max_length=4096)]] = Field(
+        default_factory=list, max_length=200, description="file names or paths to search within (empty: all)"
+    )
+    mode: Literal["hybrid", "dense", "lexical"] | None = None
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def make_api(
+    engine: Engine, user: str | None = None, password: str | None = None, limits: Limits = Limits()
+) -> FastAPI:
+    """The API as an application to mount at ``/api`` (its OpenAPI description at ``/api/openapi.json``)."""
+    api = FastAPI(
+        title="Verbatim", version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+        description="Passages quoted exactly from the indexed documents, with citations. Every passage's text is "
+        "source_text[start:end] of its source.",
+    )  # fmt: skip
+    slots = api.state.slots = threading.BoundedSemaphore(limits.requests)
+
+    @api.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        if password is not None and not _authorised(request, user or "", password):
+            return _error(401, "sign in: HTTP Basic with the app's user and password", {"WWW-Authenticate": "Basic"})
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return _error(413, f"the request body is over {MAX_BODY} bytes")
+        return await call_next(request)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query") and not isinstance(p, int))
+        return _error(400, f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
+
+    @api.exception_handler(ApiError)
+    async def failed(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.headers)
+
+    def answering(work: Any) -> Any:
+        if not slots.acquire(blocking=False):
+            raise ApiError(503, "busy: too many questions at once; retry", {"Retry-After": str(limits.retry_after)})
+        try:
+            return work()
+        except (UnknownDocumentError, NotIndexedError) as exc:
+            raise ApiError(404, str(exc)) from exc
+        except VerbatimError as exc:
+            raise ApiError(400, str(exc)) from exc
+        finally:
+            slots.release()
+
+    @api.post("/search", summary="Passages that answer a question, quoted exactly, with citations")
+    def search(request: SearchRequest) -> dict[str, Any]:
+        return answering(
+            lambda: answer_to_dict(
+                engine.ask(request.question, k=request.k, mode=request.mode, history=request.history,
+                           documents=request.documents)
+            )
+        )  # fmt: skip
+
+    @api.get("/documents", summary="The indexed documents")
+    def documents() -> list[dict[str, Any]]:
+        return [asdict(d) for d in engine.documents()]
+
+    @api.get("/page", summary="The page of a passage as a PNG, the passage marked", response_class=Response)
+    def page(source: str = Query(...), start: int = Query(..., ge=0), end: int = Query(..., ge=0)) -> Response:
+        png = answering(lambda: engine.page_image(source, start, end))
+        return Response(png, media_type="image/png")
+
+    @api.get("/context", summary="The text around a passage")
+    def context(source: str = Query(...), start: int = Query(..., ge=0), end: int = Query(..., ge=0)) -> dict[str, Any]:
+        return answering(lambda: passage_context(engine, source, start, end))
+
+    return api
+
+
+def passage_context(engine: Engine, source: str, start: int, end: int, chars: int = 1200) -> dict[str, Any]:
+    """The text before and after ``source[start:end]`` (about ``chars`` each side), and the passage itself."""
+    text = engine.source_text(source)
+    if not start < end <= len(text):
+        raise QuestionError(f"{source} has no passage at {start}:{end} (its text is {len(text)} characters)")
+    return {
+        "source": source, "start": start, "end": end, "before": text[max(0, start - chars) : start],
+        "text": text[start:end], "after": text[end : end + chars],
+    }  # fmt: skip
+
+
+def _authorised(request: Request, user: str, password: str) -> bool:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        name, _, given = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    same_name = secrets.compare_digest(name.encode(), user.encode())
+    return secrets.compare_digest(given.encode(), password.encode()) and same_name
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)

@@ -1,0 +1,78 @@
+"""Verbatim as an MCP server for AI agents: ``python -m qa mcp`` over stdio (a desktop client starts it itself).
+
+Four read-only tools over the same engine as the app: ``search`` (passages quoted exactly, with their citations
+and offsets), ``documents``, ``context`` (the text around a passage) and ``page`` (the passage marked on its
+page, as an image). No tool changes the index. A library error is the tool's error result, one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa.api import passage_context
+from qa.engine import Engine
+from qa.errors import VerbatimError
+from qa.render import answer_to_dict
+
+try:  # the app and the library do not need it; the tools' annotations name its Image
+    from mcp.server.mcpserver import Image, MCPServer
+except ImportError:  # pragma: no cover - mcp is in requirements.txt
+    Image = MCPServer = None  # type: ignore[assignment, misc]
+
+INSTRUCTIONS = (
+    "Verbatim searches the user's own indexed documents and returns passages quoted exactly from them: nothing is "
+    "generated, every passage's text is its source's text between 'start' and 'end'. Quote a passage as it is and "
+    "cite it by its document ('source'), page and line; say 'not in the documents' when an answer's 'answered' "
+    "is false. 'highlight' is the answer sentence's span in the same coordinates as 'start' and 'end'."
+)
+
+
+def make_server(engine: Engine) -> Any:
+    """The MCP server (an ``mcp`` ``MCPServer``) with Verbatim's tools on ``engine``."""
+    if MCPServer is None:
+        raise VerbatimError("the MCP server needs the mcp package: pip install 'mcp==2.3.0'")
+    server = MCPServer("verbatim", instructions=INSTRUCTIONS)
+
+    @server.tool()
+    def search(question: str, k: int = 3, documents: list[str] | None = None, history: list[str] | None = None) -> dict:
+        """Find the passages of the user's documents that answer a question, quoted exactly, best first.
+
+        Returns {"question", "answered", "searched", "passages": [{"rank", "source", "start", "end", "text",
+        "score", "page", "last_page", "line", "heading", "highlight"}]}. Each passage's "text" is an exact quote:
+        cite it with its "source", "page" and "line". "answered" is false when the documents do not seem to
+        answer: say so instead of answering from elsewhere. k: passages to return (1 to 50). documents: file
+        names or paths to search within (empty: all; see the documents tool). history: the earlier questions of
+        the conversation, oldest first, so that a follow-up ("what did it cost?") is resolved."""
+        answer = engine.ask(question, k=max(1, min(int(k), 50)), history=list(history or []),
+                            documents=list(documents or []))  # fmt: skip
+        return answer_to_dict(answer)
+
+    @server.tool()
+    def documents() -> dict:
+        """The documents that are indexed: {"documents": [{"path", "name", "kind", "pages", "passages"}]}; a name
+        or path from here limits a search to that document."""
+        listed = [
+            {"path": d.path, "name": d.name, "kind": d.kind, "pages": d.pages, "passages": d.passages}
+            for d in engine.documents()
+        ]
+        return {"documents": listed}
+
+    @server.tool()
+    def context(source: str, start: int, end: int) -> dict:
+        """The text around a passage: give a passage's "source", "start" and "end" from search. Returns the text
+        before it, the passage itself ("text") and the text after it, about 1,200 characters each side."""
+        return passage_context(engine, source, start, end)
+
+    @server.tool()
+    def page(source: str, start: int, end: int) -> Image:
+        """The page of a passage of a PDF or scan as a PNG image, the passage marked in yellow: give its "source",
+        "start" and "end" from search. Only documents with pages (PDF, images) have one."""
+        return Image(data=engine.page_image(source, start, end), format="png")
+
+    return server
+
+
+def serve_stdio(engine: Engine) -> int:
+    """Answer MCP requests on standard input and output until the client closes them."""
+    make_server(engine).run("stdio")
+    return 0
