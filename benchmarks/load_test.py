@@ -1,9 +1,11 @@
-"""Load test: concurrent gradio_client users asking questions while a document is uploaded.
+"""Load test: concurrent users asking questions while a document is uploaded, through Gradio's ``/search``
+(gradio_client) or the JSON API's ``/api/search`` (plain HTTP, one keep-alive connection a user).
 
-    .venv/bin/python benchmarks/load_test.py [--clients 16] [--questions 25]
+    .venv/bin/python benchmarks/load_test.py [--clients 16] [--questions 25] [--via gradio,api] [--upload-pages N]
 
-Starts the real app on loopback with the bundled article, runs the clients, checks every answer (each
-passage an exact slice of its source) and prints the figures as Markdown. Traffic stays on 127.0.0.1.
+Starts the real app on loopback with the bundled article for each way in, runs the clients, checks every
+answer (each passage an exact slice of its source) and prints the figures as Markdown; with ``--upload-pages``
+the upload is a made-up PDF of that many pages instead of a line of text. Traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -31,15 +33,15 @@ QUESTIONS = [
 UPLOADED = "The lighthouse on the northern cape was automated in 1994 and its keeper retired to the village.\n"
 
 
-def run_load(clients: int, questions: int, workdir: Path) -> dict[str, Any]:
+def run_load(clients: int, questions: int, workdir: Path, via: str = "gradio", upload_pages: int = 0) -> dict[str, Any]:
     from gradio_client import Client, handle_file
 
     from tests.app_server import running_app
 
+    workdir.mkdir(parents=True, exist_ok=True)
     article = workdir / "article.txt"
     article.write_text((ROOT / "samples" / "article.txt").read_text(encoding="utf-8"), encoding="utf-8")
-    upload = workdir / "lighthouse.txt"
-    upload.write_text(UPLOADED, encoding="utf-8")
+    upload = _upload_file(workdir, upload_pages)
     latencies: list[float] = []
     failures: list[str] = []
     checked = [0]
@@ -47,12 +49,12 @@ def run_load(clients: int, questions: int, workdir: Path) -> dict[str, Any]:
     with running_app(workdir / "index", str(article)) as url:
 
         def user(number: int) -> None:
-            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+            ask = _asker(url, via)
             for i in range(questions):
                 question = QUESTIONS[(number + i) % len(QUESTIONS)]
                 started = time.perf_counter()
                 try:
-                    answer = client.predict(question, 3, api_name="/search")
+                    answer = ask(question)
                     problems = [p for p in answer["passages"] if not _verbatim(p)]
                 except Exception as exc:  # every failure is counted and reported, never hidden
                     with lock:
@@ -79,6 +81,7 @@ def run_load(clients: int, questions: int, workdir: Path) -> dict[str, Any]:
         found = after.predict("When was the lighthouse automated?", 1, api_name="/search")
     ordered = sorted(latencies)
     return {
+        "via": via,
         "clients": clients,
         "questions_each": questions,
         "requests": clients * questions,
@@ -94,7 +97,41 @@ def run_load(clients: int, questions: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+def _asker(url: str, via: str) -> Any:
+    """A user's way of asking: ``question -> answer object``."""
+    if via == "api":
+        import httpx
+
+        session = httpx.Client(base_url=url, timeout=60)
+
+        def ask(question: str) -> dict[str, Any]:
+            response = session.post("/api/search", json={"question": question, "k": 3})
+            response.raise_for_status()
+            return response.json()
+
+        return ask
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+    return lambda question: client.predict(question, 3, api_name="/search")
+
+
+def _upload_file(workdir: Path, pages: int) -> Path:
+    """The document uploaded during the run: a line about a lighthouse, or a PDF of ``pages`` pages with it."""
+    if not pages:
+        upload = workdir / "lighthouse.txt"
+        upload.write_text(UPLOADED, encoding="utf-8")
+        return upload
+    from tests.docmaker import make_layout_pdf, wrapped
+
+    body = " ".join(QUESTIONS) + " The harbour report lists every vessel and its tonnage for the season."
+    drawn = [[*wrapped(UPLOADED.strip() if n == 0 else body, 50, 80), *wrapped(body, 50, 200)] for n in range(pages)]
+    return make_layout_pdf(workdir / "lighthouse.pdf", drawn)
+
+
 def _verbatim(passage: dict[str, Any]) -> bool:
+    if not passage["source"].endswith(".txt"):  # an uploaded PDF: its extracted text, kept by the index
+        return bool(passage["text"])
     with open(passage["source"], encoding="utf-8", newline="") as handle:
         return handle.read()[passage["start"] : passage["end"]] == passage["text"]
 
@@ -103,17 +140,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--questions", type=int, default=25)
+    parser.add_argument("--via", default="gradio", help="comma-separated: gradio (/search), api (/api/search)")
+    parser.add_argument("--upload-pages", type=int, default=0, help="upload a PDF of this many pages (0: a line)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="verbatim-load-") as tmp:
-        r = run_load(args.clients, args.questions, Path(tmp))
-    print("| clients × questions | answered | failed | passages checked verbatim | p50 ms | p95 ms | questions/s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| {r['clients']} × {r['questions_each']} | {r['answered']} | {len(r['failures'])} "
-          f"| {r['passages_checked']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['throughput']:.1f} |")  # fmt: skip
-    print(f"\nUpload during the run: {r['upload_status']!r}; the uploaded document answers afterwards: "
-          f"{r['uploaded_found']}.")  # fmt: skip
-    for failure in r["failures"][:10]:
-        print("failure:", failure)
+    print("| way in | clients × questions | answered | failed | passages checked | p50 ms | p95 ms | questions/s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    results = []
+    for via in args.via.split(","):
+        with tempfile.TemporaryDirectory(prefix="verbatim-load-") as tmp:
+            r = run_load(args.clients, args.questions, Path(tmp), via=via, upload_pages=args.upload_pages)
+        results.append(r)
+        name = {"gradio": "`/search` (gradio_client)", "api": "`/api/search` (JSON)"}[via]
+        print(f"| {name} | {r['clients']} × {r['questions_each']} | {r['answered']} | {len(r['failures'])} "
+              f"| {r['passages_checked']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['throughput']:.1f} |",
+              flush=True)  # fmt: skip
+    for r in results:
+        print(f"\n{r['via']}: upload during the run: {r['upload_status']!r}; the uploaded document answers "
+              f"afterwards: {r['uploaded_found']}.")  # fmt: skip
+        for failure in r["failures"][:10]:
+            print("failure:", failure)
 
 
 if __name__ == "__main__":

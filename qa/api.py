@@ -9,7 +9,8 @@
 Every answer is JSON; an error is ``{"error": "one line"}`` with its status: 400 for a bad field or body, 401
 without the app's credentials when it has a password (HTTP Basic, the same user and password as its sign-in),
 404 for a document that is not indexed, 413 for a body over ``MAX_BODY`` bytes, and 503 with
-``Retry-After`` when ``Limits.requests`` questions are already being answered (never a hang). Questions are
+``Retry-After`` when ``Limits.requests`` questions are being answered and none ends within ``Limits.wait``
+seconds (a bounded wait, never a hang). Questions are
 answered by the engine directly, in FastAPI's worker threads: an engine's snapshot is immutable, so they run side
 by side with each other and with an upload.
 """
@@ -38,7 +39,8 @@ MAX_K = 50
 
 @dataclass(frozen=True)
 class Limits:
-    requests: int = 16  # answered at once; more wait for none of them: 503 and Retry-After
+    requests: int = 16  # answered at once (each takes a few ms of the engine; two cores)
+    wait: float = 10.0  # seconds a request waits for one of them before it gets 503 and Retry-After
     retry_after: int = 1  # seconds
 
 
@@ -75,7 +77,7 @@ def make_api(
 
     @api.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
-        if password is not None and not _authorised(request, user or "", password):
+        if password is not None and not authorised(request, user or "", password):
             return _error(401, "sign in: HTTP Basic with the app's user and password", {"WWW-Authenticate": "Basic"})
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -93,7 +95,7 @@ def make_api(
         return _error(exc.status, exc.message, exc.headers)
 
     def answering(work: Any) -> Any:
-        if not slots.acquire(blocking=False):
+        if not slots.acquire(timeout=limits.wait):
             raise ApiError(503, "busy: too many questions at once; retry", {"Retry-After": str(limits.retry_after)})
         try:
             return work()
@@ -140,7 +142,8 @@ def passage_context(engine: Engine, source: str, start: int, end: int, chars: in
     }  # fmt: skip
 
 
-def _authorised(request: Request, user: str, password: str) -> bool:
+def authorised(request: Request, user: str, password: str) -> bool:
+    """Whether the request carries HTTP Basic credentials equal to ``user`` and ``password``."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":

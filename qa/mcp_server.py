@@ -1,4 +1,5 @@
-"""Verbatim as an MCP server for AI agents: ``python -m qa mcp`` over stdio (a desktop client starts it itself).
+"""Verbatim as an MCP server for AI agents: ``python -m qa mcp`` over stdio (a desktop client starts it itself),
+and the same tools on the running app over streamable HTTP at ``/mcp/``.
 
 Four read-only tools over the same engine as the app: ``search`` (passages quoted exactly, with their citations
 and offsets), ``documents``, ``context`` (the text around a passage) and ``page`` (the passage marked on its
@@ -7,9 +8,10 @@ page, as an image). No tool changes the index. A library error is the tool's err
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from qa.api import passage_context
+from qa.api import authorised, passage_context
 from qa.engine import Engine
 from qa.errors import VerbatimError
 from qa.render import answer_to_dict
@@ -76,3 +78,44 @@ def serve_stdio(engine: Engine) -> int:
     """Answer MCP requests on standard input and output until the client closes them."""
     make_server(engine).run("stdio")
     return 0
+
+
+def http_app(engine: Engine, user: str | None = None, password: str | None = None) -> Any:
+    """The tools over streamable HTTP, as an ASGI application to mount at ``/mcp`` on the app's server (stateless,
+    JSON responses; with the app's password, HTTP Basic with its user and password, as the JSON API)."""
+    server = make_server(engine)
+    app = server.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True)
+    return _Running(app, server.session_manager, user, password)
+
+
+class _Running:
+    """Runs the MCP session manager in the serving loop from the first request on: a mounted application gets
+    no lifespan events of its own."""
+
+    def __init__(self, app: Any, manager: Any, user: str | None, password: str | None) -> None:
+        self.app, self.manager, self.user, self.password = app, manager, user, password
+        self.ready: asyncio.Event | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if self.password is not None:
+            from starlette.requests import Request
+            from starlette.responses import JSONResponse
+
+            if not authorised(Request(scope), self.user or "", self.password):
+                response = JSONResponse({"error": "sign in: HTTP Basic with the app's user and password"}, 401,
+                                        headers={"WWW-Authenticate": "Basic"})  # fmt: skip
+                await response(scope, receive, send)
+                return
+        if self.ready is None:
+            self.ready = asyncio.Event()
+            asyncio.get_running_loop().create_task(self._run())
+        await self.ready.wait()
+        await self.app(scope, receive, send)
+
+    async def _run(self) -> None:
+        assert self.ready is not None
+        async with self.manager.run():
+            self.ready.set()
+            await asyncio.Event().wait()  # as long as the server runs

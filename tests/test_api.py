@@ -120,12 +120,14 @@ def test_a_text_passage_has_no_page_and_an_unknown_span_no_context(served: tuple
     assert status == 400 and "no passage" in payload["error"]
 
 
-def test_with_a_password_every_route_needs_it(tmp_path: Path) -> None:
+def test_with_a_password_every_route_needs_it(tmp_path: Path) -> None:  # the MCP tools' route too
     doc = tmp_path / "article.txt"
     shutil.copy(ARTICLE, doc)
     with running_app(tmp_path / "index", str(doc), env={"VERBATIM_PASSWORD": "s3cret-pass"}) as url:
+        rpc = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         for path, body in [("/api/search", {"question": QUESTION}), ("/api/documents", None),
-                           ("/api/openapi.json", None), ("/api/context?source=x&start=0&end=1", None)]:  # fmt: skip
+                           ("/api/openapi.json", None), ("/api/context?source=x&start=0&end=1", None),
+                           ("/mcp/", rpc)]:  # fmt: skip
             assert call(url, path, body)[0] == 401
             assert call(url, path, body, auth="verbatim:wrong")[0] == 401
         status, answer = call(url, "/api/search", {"question": QUESTION}, auth="verbatim:s3cret-pass")
@@ -143,7 +145,7 @@ def test_past_its_limit_the_api_answers_503_with_retry_after(tmp_path: Path) -> 
 
     engine = Engine(Settings.from_env(index_dir=tmp_path / "index"))
     engine.add([ARTICLE])
-    api = make_api(engine, limits=Limits(requests=1, retry_after=2))
+    api = make_api(engine, limits=Limits(requests=1, wait=0.2, retry_after=2))
     client = TestClient(api)
     assert client.post("/search", json={"question": QUESTION}).status_code == 200
     api.state.slots.acquire()  # one question is being answered

@@ -84,3 +84,25 @@ def test_context_and_page_of_a_passage_and_one_line_errors(index_dir: Path) -> N
     assert base64.b64decode(image.data).startswith(b"\x89PNG")
     for failed in (unknown, empty):
         assert failed.is_error and "\n" not in failed.content[0].text.strip()
+
+
+def test_the_running_app_serves_the_same_tools_over_streamable_http(tmp_path: Path) -> None:
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    from tests.app_server import running_app
+
+    doc = tmp_path / "article.txt"
+    shutil.copy(ARTICLE, doc)
+
+    async def session(url: str) -> tuple[list[Any], Any]:
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as client:
+            await client.initialize()
+            tools = (await client.list_tools()).tools
+            return tools, await client.call_tool("search", {"question": "Were care homes targeted?", "k": 2})
+
+    with running_app(tmp_path / "index", str(doc)) as url:
+        tools, found = asyncio.run(asyncio.wait_for(session(url + "mcp/"), timeout=120))
+    assert sorted(t.name for t in tools) == ["context", "documents", "page", "search"]
+    text = doc.read_text(encoding="utf-8")
+    assert all(text[p["start"] : p["end"]] == p["text"] for p in text_of(found)["passages"])
