@@ -58,6 +58,27 @@ class SearchRequest(BaseModel):
     mode: Literal["hybrid", "dense", "lexical"] | None = None
 
 
+class PassageOut(BaseModel):
+    rank: int
+    source: str = Field(description="the document's path, as the documents list names it")
+    start: int = Field(description="offset of the passage in the source's text: text == source_text[start:end]")
+    end: int
+    text: str = Field(description="the passage, an exact slice of the source's text")
+    score: float
+    page: int | None
+    last_page: int | None
+    line: int | None
+    heading: str | None
+    highlight: list[int] | None = Field(description="the answer sentence's [start, end], in the source's offsets")
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answered: bool = Field(description="false when the documents do not seem to answer the question")
+    searched: str = Field(description="the query actually run (a follow-up carries words of earlier questions)")
+    passages: list[PassageOut]
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -106,14 +127,15 @@ def make_api(
         finally:
             slots.release()
 
-    @api.post("/search", summary="Passages that answer a question, quoted exactly, with citations")
-    def search(request: SearchRequest) -> dict[str, Any]:
-        return answering(
-            lambda: answer_to_dict(
-                engine.ask(request.question, k=request.k, mode=request.mode, history=request.history,
-                           documents=request.documents)
-            )
+    @api.post("/search", summary="Passages that answer a question, quoted exactly, with citations",
+              response_model=AnswerOut)  # fmt: skip
+    def search(request: SearchRequest) -> JSONResponse:
+        answer = answering(
+            lambda: engine.ask(request.question, k=request.k, mode=request.mode, history=request.history,
+                               documents=request.documents)
         )  # fmt: skip
+        # returned as it is: FastAPI's validation of the model would cost as much as the search itself
+        return JSONResponse(answer_to_dict(answer))
 
     @api.get("/documents", summary="The indexed documents")
     def documents() -> list[dict[str, Any]]:
