@@ -178,21 +178,25 @@ def _shape(text: str) -> str:
     return letters[:16] if len(letters) >= 4 else re.sub(r"\d+", "#", " ".join(text.split()))
 
 
-def _in_band(page: Page, line: Line, outer: bool = True) -> bool:
-    """Whether a line stands where running heads and footers do: in the page's top or bottom band, or alone
-    above or below all the page's text within a wider one (LaTeX's folio on A4 paper stands 17% above the foot)."""
-    if line.bottom < page.height * BAND or line.top > page.height * (1 - BAND):
-        return True
-    if not outer:
-        return False
-    gap = 1.5 * line.size  # set apart from the text it runs above or below
-    if line.bottom < page.height * OUTER_BAND:
-        others = [ln.top for ln in page.lines if ln is not line]
-        return not others or min(others) > line.bottom + gap
-    if line.top > page.height * (1 - OUTER_BAND):
-        others = [ln.bottom for ln in page.lines if ln is not line]
-        return not others or max(others) < line.top - gap
-    return False
+def _band_lines(page: Page) -> list[Line]:
+    """The page's lines that stand where running heads and footers do: in its top or bottom band, or
+    alone above or below all its other text within a wider one (LaTeX's folio on A4 stands 17% above the foot)."""
+    found = {id(ln) for ln in page.lines if _in_band(page, ln)}
+    by_top = sorted(page.lines, key=lambda ln: ln.top)
+    by_bottom = sorted(page.lines, key=lambda ln: ln.bottom)
+    if len(by_top) >= 2:
+        first, second = by_top[0], by_top[1]  # the page's first line, set apart from the next
+        if first.bottom < page.height * OUTER_BAND and second.top > first.bottom + 1.5 * first.size:
+            found.add(id(first))
+        last, before = by_bottom[-1], by_bottom[-2]
+        if last.top > page.height * (1 - OUTER_BAND) and before.bottom < last.top - 1.5 * last.size:
+            found.add(id(last))
+    return [ln for ln in page.lines if id(ln) in found]
+
+
+def _in_band(page: Page, line: Line) -> bool:
+    """Whether a line is in the page's narrow top or bottom band."""
+    return line.bottom < page.height * BAND or line.top > page.height * (1 - BAND)
 
 
 def _drop_running(pages: list[Page], body_size: float) -> list[list[Line]]:
@@ -204,21 +208,21 @@ def _drop_running(pages: list[Page], body_size: float) -> list[list[Line]]:
     """
     counts: Counter[str] = Counter()
     offsets: Counter[int] = Counter()  # PDF page index minus the number a band line carries
-    for index, page in enumerate(pages):
-        band = [line for line in page.lines if _in_band(page, line)]
+    bands = [_band_lines(page) for page in pages]
+    for index, band in enumerate(bands):
         counts.update({_shape(line.chars) for line in band})
         offsets.update({index - n for line in band for n in _folios(line.chars)})
     repeated = 2 if len(pages) <= 4 else 3  # a chapter's running title repeats on its pages only
     numbering = {offset for offset, count in offsets.items() if count >= repeated}
     kept = []
-    for index, page in enumerate(pages):
+    for index, (page, band) in enumerate(zip(pages, bands, strict=True)):
         lines = []
         for line in page.lines:
-            running = _in_band(page, line) and (
+            running = line in band and (
                 counts[_shape(line.chars)] >= repeated
                 or _PAGE_NUMBER.match(line.chars) is not None
                 or any(index - n in numbering for n in _folios(line.chars))
-                or (len(pages) == 1 and line.size < body_size * 0.9 and _in_band(page, line, outer=False))
+                or (len(pages) == 1 and line.size < body_size * 0.9 and _in_band(page, line))
             )
             if not running:
                 lines.append(line)
