@@ -4,17 +4,17 @@ Shared by the PDF reader (characters from PDFium) and OCR (words from tesseract)
 as ``Line``s in the order the page lists them, with positions in points from the top-left corner.
 ``assemble`` then
 
-- drops running headers and footers: lines in the page's top or bottom band that repeat on other pages
-  (digits aside), that are a page number, or, on a one-page document, that are set smaller than the text;
-- puts a table row's label wrapped over several lines back into its row (``qa.readers.row_labels``);
+- drops running headers and footers: lines in the page's top or bottom band (or standing alone first or last
+  within its outer quarter) that repeat on other pages (digits aside), that are a page number, or, on a
+  one-page document, that are set smaller than the text; and rules drawn with characters;
+- puts a table row's label wrapped over several lines back into its row (``qa.readers.row_labels``), and
+  takes the cells out of a line with a wide gap where no table stands;
 - orders lines for reading (a page with two columns: full-width lines above, the left column, the right
-  column, full-width lines below; only where the two columns stand side by side);
+  column, full-width lines below; only where the two columns stand side by side, wherever the gutter is);
+  moves footnotes after the columns and marks margin notes (``qa.readers.notes``);
 - joins a paragraph's lines with a space, and a word hyphenated at a line end without its hyphen (the rule:
   a line ending in letter + "-" followed by a line starting with a lower-case letter, unless the document
-  writes that compound with its hyphen more often); a paragraph ends at a
-  line gap wider than the text's usual one, a change of font size or weight, an indented first line, a
-  short line ending a sentence, or a table row; it continues across a page or column break when the last
-  line does not end a sentence and the next one is in the same font and not indented;
+  writes that compound with its hyphen more often); where a paragraph ends: ``qa.readers.paragraphs``;
 - marks headings by font: larger than the body text, or bolder and short (never "a short first line");
 - keeps table rows (lines with wide gaps between cells) one a line, cells separated by " | ".
 
@@ -30,19 +30,16 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import replace
 
-import numpy as np
-
 from qa.readers.lines import Layout, Line, Page, make_line
+from qa.readers.notes import footnotes_last, margin_notes
 from qa.readers.paragraphs import ParagraphWriter, Style
 from qa.readers.row_labels import attach_row_labels
 
 __all__ = ["Layout", "Line", "Page", "assemble", "make_line"]
 BAND = 0.08  # share of the page height at the top and bottom where running headers and footers sit
 OUTER_BAND = 0.25  # ... and where the page's first or last line, set apart from the rest, may still be one
-_LABEL = re.compile(r"[•‣◦▪∙–—*-]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]+)[.):]|\[\d{1,3}\]|\d+(?:\.\d+)*")  # item, section
 _RULE = re.compile(r"^\s*([-=_*~.·•⋄#+])(\s*\1){3,}\s*$")  # four or more: "..." is an ellipsis
 _PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$", re.IGNORECASE)
 
@@ -55,55 +52,9 @@ def assemble(pages: list[Page]) -> Layout:
     for page, lines in zip(pages, kept, strict=True):
         columns = _reading_order(page, lines)
         if len(columns) == 1:
-            columns = [_margin_notes(columns[0], body.size)]
-        ordered.append(_footnotes_last(columns, body.size))
+            columns = [margin_notes(columns[0], body.size)]
+        ordered.append(footnotes_last(columns, body.size))
     return ParagraphWriter(body).write(pages, ordered)
-
-
-def _margin_notes(lines: list[Line], body_size: float) -> list[Line]:
-    """A one-column page's lines with the notes in its margins marked (split from a text line they run into):
-    a package manual names the command a paragraph describes beside it. The text's edges are where most lines
-    of body text start and where the longer ones end."""
-    body = [ln for ln in lines if abs(ln.size - body_size) < 0.5 and not ln.cells and len(ln.chars) > 40]
-    if len(body) < 5:
-        return lines
-    left = float(np.median([ln.x0 for ln in body]))
-    right = float(np.percentile([ln.x1 for ln in body], 90))
-    out = []
-    for line in lines:
-        if line.size > body_size * 1.12:  # a heading, its number hanging in the margin ("11  Hints and caveats")
-            out.append(line)
-            continue
-        for piece in _split_at_margins(line, left, right):
-            if piece.x1 < left - 0.5 * piece.size or piece.x0 > right + 0.5 * piece.size:
-                piece = replace(piece, note=True)
-            out.append(piece)
-    return out
-
-
-def _split_at_margins(line: Line, left: float, right: float) -> list[Line]:
-    """The line cut where it passes from a margin into the text or out of it, at a space."""
-    gap = line.size
-    if line.x0 < left - gap < left + 3 * gap < line.x1:
-        cut = _first_at(line, lambda box: box[0] >= left - 0.5 * gap)
-    elif line.x1 > right + gap > right - 3 * gap > line.x0:
-        cut = _first_at(line, lambda box: box[0] > right + 0.5 * gap)
-    else:
-        return [line]
-    if cut is None:
-        return [line]
-    pieces = [p for p in (line.part(0, cut), line.part(cut, len(line.chars))) if p is not None]
-    if len(pieces) < 2 or pieces[1].x0 - pieces[0].x1 < 0.8 * gap or _LABEL.fullmatch(pieces[0].chars):
-        return [line]  # a list item's label or a section's number hanging in the margin ("4.", "(b)", "2.1")
-    return pieces
-
-
-def _first_at(line: Line, where: Callable[[np.ndarray], bool]) -> int | None:
-    """The index of the first word (after a space) whose first character's box is ``where``."""
-    for i in range(1, len(line.chars)):
-        if line.chars[i - 1] == " " and line.chars[i] != " " and where(line.boxes[i]):
-            return i
-    return None
 
 
 def _without_rules(lines: list[Line]) -> list[Line]:
@@ -131,24 +82,6 @@ def _rows_in_tables(lines: list[Line]) -> list[Line]:
 def _figures_row(line: Line) -> bool:
     words = line.chars.split()
     return sum(any(ch.isdigit() for ch in word) for word in words) * 2 >= len(words)
-
-
-def _footnotes_last(columns: list[list[Line]], body_size: float) -> list[list[Line]]:
-    """A column's footnotes (its last lines, set smaller than the text) moved after the page's last column, so
-    that a paragraph cut by the column break goes on in the next column and no note interrupts it."""
-    if len(columns) < 2:
-        return columns
-    notes: list[Line] = []
-    out = []
-    for n, column in enumerate(columns):
-        cut = len(column)
-        while cut and column[cut - 1].size < body_size * 0.9:
-            cut -= 1
-        if n < len(columns) - 1 and 0 < cut < len(column) and abs(column[cut - 1].size - body_size) < 0.5:
-            notes.extend(column[cut:])
-            column = column[:cut]
-        out.append(column)
-    return [*out, notes] if notes else out
 
 
 def _body_style(pages: list[Page]) -> Style:

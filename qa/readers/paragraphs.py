@@ -1,11 +1,14 @@
 """Lines in reading order to the document's text: paragraphs, headings and table rows (the layout's last step).
 
 A line continues the paragraph before it unless the gap above it is wider than the text's usual line spacing,
-its font size or weight changes, it is indented, or the line before is short and ends a sentence; after a page
-or column break it continues when the line before did not end a sentence, runs the full width, and this one is
-not indented. A word hyphenated at a line end is rejoined without its hyphen, unless the document writes that
-compound with its hyphen inside its lines more often than as one word ("long-" + "term"). Paragraphs are separated by a
-blank line, a table's rows by a line break; every character keeps its box (NaN for those inserted here).
+its font size changes (or its weight, between headings), it is indented (not when it stands under the text of
+a list item or an outdented term, or is not to the right of the line above), it starts a list's next item, or
+the line before is short and ends a sentence; after a page or column break it continues when the line before
+did not end a sentence, runs the full width, and this one is not indented. Code (a typewriter face) and table
+rows are a line each; margin notes wait for the end of the paragraph they stand beside. A word hyphenated at
+a line end is rejoined without its hyphen, unless the document writes that compound with its hyphen inside its
+lines more often than as one word ("long-" + "term"). Paragraphs are separated by a blank line, a table's rows
+by a line break; every character keeps its box (NaN for those inserted here).
 """
 
 from __future__ import annotations
