@@ -26,13 +26,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.engine import Engine
 from qa.errors import NotIndexedError, QuestionError, UnknownDocumentError, VerbatimError
 from qa.render import answer_to_dict
 
+Source = Annotated[str, Query(min_length=1, description="a passage's source, as search returns it")]
+Offset = Annotated[int, Query(ge=0, description="a passage's start or end, as search returns them")]
 MAX_BODY = 64 * 1024  # bytes of a request body: a question, its history and a document list fit many times over
 MAX_K = 50
 
@@ -79,6 +83,20 @@ class AnswerOut(BaseModel):
     passages: list[PassageOut]
 
 
+class ErrorOut(BaseModel):
+    error: str = Field(description="what is wrong, in one line")
+
+
+_ERROR_STATUSES = {
+    400: "a bad field, query or body", 401: "no or wrong credentials (the app has a password)",
+    404: "a document or source that is not indexed", 413: "a body over 64 KB",
+    503: "busy: retry after the Retry-After header's seconds",
+}  # fmt: skip
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text} for code, text in _ERROR_STATUSES.items()
+}
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -111,6 +129,10 @@ def make_api(
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query") and not isinstance(p, int))
         return _error(400, f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
 
+    @api.exception_handler(StarletteHTTPException)
+    async def refused(_: Request, exc: StarletteHTTPException) -> JSONResponse:  # a body that is no JSON, a path
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
     @api.exception_handler(ApiError)
     async def failed(_: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.message, exc.headers)
@@ -128,7 +150,7 @@ def make_api(
             slots.release()
 
     @api.post("/search", summary="Passages that answer a question, quoted exactly, with citations",
-              response_model=AnswerOut)  # fmt: skip
+              response_model=AnswerOut, responses=ERRORS)  # fmt: skip
     def search(request: SearchRequest) -> JSONResponse:
         answer = answering(
             lambda: engine.ask(request.question, k=request.k, mode=request.mode, history=request.history,
@@ -137,19 +159,32 @@ def make_api(
         # returned as it is: FastAPI's validation of the model would cost as much as the search itself
         return JSONResponse(answer_to_dict(answer))
 
-    @api.get("/documents", summary="The indexed documents")
+    @api.get("/documents", summary="The indexed documents", responses={401: ERRORS[401]})
     def documents() -> list[dict[str, Any]]:
         return [asdict(d) for d in engine.documents()]
 
-    @api.get("/page", summary="The page of a passage as a PNG, the passage marked", response_class=Response)
-    def page(source: str = Query(...), start: int = Query(..., ge=0), end: int = Query(..., ge=0)) -> Response:
+    @api.get("/page", summary="The page of a passage as a PNG, the passage marked", response_class=Response,
+             responses={200: {"content": {"image/png": {}}}, **ERRORS})  # fmt: skip
+    def page(source: Source, start: Offset, end: Offset) -> Response:
         png = answering(lambda: engine.page_image(source, start, end))
         return Response(png, media_type="image/png")
 
-    @api.get("/context", summary="The text around a passage")
-    def context(source: str = Query(...), start: int = Query(..., ge=0), end: int = Query(..., ge=0)) -> dict[str, Any]:
+    @api.get("/context", summary="The text around a passage", responses=ERRORS)
+    def context(source: Source, start: Offset, end: Offset) -> dict[str, Any]:
         return answering(lambda: passage_context(engine, source, start, end))
 
+    def description() -> dict[str, Any]:
+        """The OpenAPI description without FastAPI's 422: a bad request is a 400 here, with one line."""
+        if api.openapi_schema is None:
+            schema = get_openapi(title=api.title, version=api.version, description=api.description,
+                                 routes=api.routes, servers=[{"url": "/api"}])  # fmt: skip
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = description  # type: ignore[method-assign]
     return api
 
 

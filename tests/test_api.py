@@ -97,6 +97,8 @@ def test_documents_context_page_and_openapi(served: tuple[str, Path, Path]) -> N
         ("/api/search", {"question": "x", "mode": "psychic"}, None, 400, "mode"),
         ("/api/search", {"question": "x", "colour": "red"}, None, 400, "colour"),
         ("/api/search", None, b"{not json", 400, "JSON"),
+        ("/api/search", None, b"\xff\xfe\x03", 400, "parsing the body"),  # not UTF-8 (found by schemathesis)
+        ("/api/nothing", None, None, 404, "Not Found"),
         ("/api/search", {"question": "x", "documents": ["nope.pdf"]}, None, 404, "not an indexed document"),
         ("/api/search", None, json.dumps({"question": "a" * 70_000}).encode(), 413, "bytes"),
         ("/api/page?source=/etc/passwd&start=0&end=5", None, None, 404, "not in the index"),
