@@ -56,6 +56,11 @@ def test_a_passage_scores_its_own_bm25_plus_its_pages() -> None:
     expected = alone.scores(question) + PAGE_WEIGHT * page_bm25.scores(question)[pages]
     assert with_pages.scores(question) == pytest.approx(expected, rel=1e-5)
     assert with_pages.scores(question)[1] > with_pages.scores(question)[3]
+    # a page's rows need not be one run (an index updated in place): each row still gets its own page's score
+    mixed = np.array([0, 1, 1, 0])
+    page_bm25 = Lexical.build(["dvips paper size the -t letter option", "the -t letter option fonts and encodings"])
+    expected = alone.scores(question) + PAGE_WEIGHT * page_bm25.scores(question)[mixed]
+    assert Lexical.build(texts, pages=mixed).scores(question) == pytest.approx(expected, rel=1e-5)
 
 
 def test_coverage_weighs_question_terms_by_idf() -> None:
