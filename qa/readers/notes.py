@@ -39,7 +39,9 @@ def margin_notes(lines: list[Line], body_size: float) -> list[Line]:
 
 def _split_at_margins(line: Line, left: float, right: float) -> list[Line]:
     """The line cut where it passes from a margin into the text or out of it, at a space."""
-    gap = line.size
+    gap = line.size  # a note stands more than a font size from the text (1.1 to 3 measured in ltxdoc manuals)
+    if line.mono >= 0.9:  # a listing's line, set out of the text's edges (DocBook) but no note
+        return [line]
     if line.x0 < left - gap < left + 3 * gap < line.x1:
         cut = _first_at(line, lambda box: box[0] >= left - 0.5 * gap)
     elif line.x1 > right + gap > right - 3 * gap > line.x0:
@@ -49,7 +51,7 @@ def _split_at_margins(line: Line, left: float, right: float) -> list[Line]:
     if cut is None:
         return [line]
     pieces = [p for p in (line.part(0, cut), line.part(cut, len(line.chars))) if p is not None]
-    if len(pieces) < 2 or pieces[1].x0 - pieces[0].x1 < 0.8 * gap or _LABEL.fullmatch(pieces[0].chars):
+    if len(pieces) < 2 or pieces[1].x0 - pieces[0].x1 < gap or _LABEL.fullmatch(pieces[0].chars):
         return [line]  # a list item's label or a section's number hanging in the margin ("4.", "(b)", "2.1")
     return pieces
 

@@ -109,7 +109,9 @@ class ParagraphWriter:
             line.weight > self.body.weight + 50 and line.size >= self.body.size
         )
         if (larger or bolder) and len(line.chars) <= 200 and any(ch.isalpha() for ch in line.chars):
-            return "heading"
+            # a line in lower case inside a paragraph is the sentence going on, in a face PDFium calls bold
+            going_on = self.block_kind == "para" and not larger and line.chars[0].islower()
+            return "para" if going_on else "heading"
         return "para"
 
     def _continues(self, line: Line, kind: str, fresh: bool) -> bool:
