@@ -80,11 +80,13 @@ def serve_stdio(engine: Engine) -> int:
     return 0
 
 
-def http_app(engine: Engine, user: str | None = None, password: str | None = None) -> Any:
+def http_app(engine: Engine, user: str | None = None, password: str | None = None, host: str = "127.0.0.1") -> Any:
     """The tools over streamable HTTP, as an ASGI application to mount at ``/mcp`` on the app's server (stateless,
-    JSON responses; with the app's password, HTTP Basic with its user and password, as the JSON API)."""
+    JSON responses; with the app's password, HTTP Basic with its user and password, as the JSON API). On a
+    loopback ``host`` the mcp package also refuses requests whose Host or Origin is not loopback (DNS rebinding);
+    on another address it cannot know the names the server is reached by."""
     server = make_server(engine)
-    app = server.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True)
+    app = server.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True, host=host)
     return _Running(app, server.session_manager, user, password)
 
 

@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     # the JSON API for programs, beside the page and outside its queue (qa/api.py)
     demo.app.mount("/api", make_api(engine, settings.user, settings.password))
-    demo.app.mount("/mcp", mcp_http_app(engine, settings.user, settings.password))  # the MCP tools (qa/mcp_server.py)
+    demo.app.mount("/mcp", mcp_http_app(engine, settings.user, settings.password, settings.host))  # qa/mcp_server.py
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"Verbatim is ready: http://{host}:{settings.port}/", flush=True)
     demo.block_thread()
