@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.engine import Engine
-from qa.errors import NotIndexedError, QuestionError, UnknownDocumentError, VerbatimError
+from qa.errors import NotIndexedError, UnknownDocumentError, VerbatimError
 from qa.render import answer_to_dict
 
 Source = Annotated[str, Query(min_length=1, description="a passage's source, as search returns it")]
@@ -117,7 +117,7 @@ def make_api(
     @api.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         if password is not None and not authorised(request, user or "", password):
-            return _error(401, "sign in: HTTP Basic with the app's user and password", {"WWW-Authenticate": "Basic"})
+            return sign_in_required()
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return _error(413, f"the request body is over {MAX_BODY} bytes")
@@ -190,13 +190,8 @@ def make_api(
 
 def passage_context(engine: Engine, source: str, start: int, end: int, chars: int = 1200) -> dict[str, Any]:
     """The text before and after ``source[start:end]`` (about ``chars`` each side), and the passage itself."""
-    text = engine.source_text(source)
-    if not start < end <= len(text):
-        raise QuestionError(f"{source} has no passage at {start}:{end} (its text is {len(text)} characters)")
-    return {
-        "source": source, "start": start, "end": end, "before": text[max(0, start - chars) : start],
-        "text": text[start:end], "after": text[end : end + chars],
-    }  # fmt: skip
+    before, text, after = engine.around(source, start, end, chars)
+    return {"source": source, "start": start, "end": end, "before": before, "text": text, "after": after}
 
 
 def authorised(request: Request, user: str, password: str) -> bool:
@@ -211,6 +206,11 @@ def authorised(request: Request, user: str, password: str) -> bool:
         return False
     same_name = secrets.compare_digest(name.encode(), user.encode())
     return secrets.compare_digest(given.encode(), password.encode()) and same_name
+
+
+def sign_in_required() -> JSONResponse:
+    """The 401 of every programmatic way in (the API, the MCP tools) without the app's credentials."""
+    return _error(401, "sign in: HTTP Basic with the app's user and password", {"WWW-Authenticate": "Basic"})
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -250,10 +250,15 @@ class Engine:
 
     def context(self, passage: Passage, chars: int = 1200) -> tuple[str, str, str]:
         """The text before the passage, the passage, and the text after it (about ``chars`` each side)."""
-        text = self.source_text(passage.source)
-        before = max(0, passage.start - chars)
-        after = min(len(text), passage.end + chars)
-        return text[before : passage.start], text[passage.start : passage.end], text[passage.end : after]
+        return self.around(passage.source, passage.start, passage.end, chars)
+
+    def around(self, source: str, start: int, end: int, chars: int = 1200) -> tuple[str, str, str]:
+        """``context`` for a span given by its fields (the API's and MCP's ``context``); a span that is not in the
+        source's text is a QuestionError."""
+        text = self.source_text(source)
+        if not 0 <= start < end <= len(text):
+            raise QuestionError(f"{source} has no passage at {start}:{end} (its text is {len(text)} characters)")
+        return text[max(0, start - chars) : start], text[start:end], text[end : min(len(text), end + chars)]
 
 
 def _quote(text: str) -> str:

@@ -40,7 +40,7 @@ class QuestionError(VerbatimError):
 
 
 class UnknownDocumentError(QuestionError):
-    """A question or request names a document (or a passage) that is not in the index."""
+    """A question or request names a document that is not in the index."""
 
 
 class ModelError(VerbatimError):

@@ -185,8 +185,8 @@ class Lexical:
             shape = (int(pages.max()) + 1, len(pages))
             by_page = sparse.csr_matrix((np.ones(len(pages), np.float32), (pages, rows)), shape)
             self.page_weights = _bm25_weights((by_page @ counts).tocsr())[0]
-            # a page's passages are consecutive rows: its score is repeated over each run (4x faster than a
-            # gather at a million rows)
+            # a page's passages are (mostly) one run of consecutive rows: its score is repeated over each run,
+            # 4x faster than a gather at a million rows
             run_starts = np.concatenate([[0], np.flatnonzero(np.diff(pages)) + 1])
             self._runs = (pages[run_starts], np.diff(np.append(run_starts, len(pages))))
         # Counts loaded from disk are only needed again to update the index: read them back then.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from qa.api import authorised, passage_context
+from qa.api import authorised, passage_context, sign_in_required
 from qa.engine import Engine
 from qa.errors import VerbatimError
 from qa.render import answer_to_dict
@@ -103,12 +103,9 @@ class _Running:
             return
         if self.password is not None:
             from starlette.requests import Request
-            from starlette.responses import JSONResponse
 
             if not authorised(Request(scope), self.user or "", self.password):
-                response = JSONResponse({"error": "sign in: HTTP Basic with the app's user and password"}, 401,
-                                        headers={"WWW-Authenticate": "Basic"})  # fmt: skip
-                await response(scope, receive, send)
+                await sign_in_required()(scope, receive, send)
                 return
         if self.ready is None:
             self.ready = asyncio.Event()

@@ -32,7 +32,7 @@ import statistics
 from collections import Counter
 from dataclasses import replace
 
-from qa.readers.lines import Layout, Line, Page, make_line
+from qa.readers.lines import Layout, Line, Page, figures_row, make_line
 from qa.readers.notes import footnotes_last, margin_notes
 from qa.readers.paragraphs import ParagraphWriter, Style
 from qa.readers.row_labels import attach_row_labels
@@ -70,18 +70,13 @@ def _rows_in_tables(lines: list[Line]) -> list[Line]:
         return lines
     kept = []
     for line in lines:
-        if line.cells and not _figures_row(line) and not any(
+        if line.cells and not figures_row(line.chars) and not any(
             other is not line and max(other.top - line.bottom, line.top - other.bottom) < 2.5 * line.size
             and other.x0 < line.x1 and line.x0 < other.x1 for other in rows
         ):  # fmt: skip
             line = replace(line, cells=[])
         kept.append(line)
     return kept
-
-
-def _figures_row(line: Line) -> bool:
-    words = line.chars.split()
-    return sum(any(ch.isdigit() for ch in word) for word in words) * 2 >= len(words)
 
 
 def _body_style(pages: list[Page]) -> Style:

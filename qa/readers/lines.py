@@ -75,9 +75,7 @@ class Line:
         if start >= end:
             return None
         typed = None if self.typed is None else self.typed[start:end]
-        line = Line(self.chars[start:end], self.boxes[start:end], self.size, self.weight, typed=typed)
-        line.cells = _cells(line)
-        return line
+        return _with_cells(Line(self.chars[start:end], self.boxes[start:end], self.size, self.weight, typed=typed))
 
     @functools.cached_property
     def base(self) -> float:
@@ -142,9 +140,7 @@ def make_line(
     array = np.array(out_boxes, dtype=np.float32)
     size = _dominant(sizes) or float(np.nanmedian(array[:, 3] - array[:, 1]))
     typed = np.array(out_typed, dtype=bool) if fixed is not None else None
-    line = Line("".join(out), array, size, _dominant(weights) or 400.0, typed=typed)
-    line.cells = _cells(line)
-    return line
+    return _with_cells(Line("".join(out), array, size, _dominant(weights) or 400.0, typed=typed))
 
 
 def rejoin(lines: list[Line]) -> list[Line]:
@@ -186,9 +182,18 @@ def _joined(a: Line, b: Line) -> Line:
     if a.typed is not None and b.typed is not None:
         typed = np.concatenate([a.typed, np.zeros(1 if space else 0, bool), b.typed])
     main = a if len(a.chars) >= len(b.chars) else b
-    line = Line(chars, boxes, main.size, main.weight, typed=typed)
+    return _with_cells(Line(chars, boxes, main.size, main.weight, typed=typed))
+
+
+def _with_cells(line: Line) -> Line:
     line.cells = _cells(line)
     return line
+
+
+def figures_row(text: str) -> bool:
+    """Whether most of a line's words hold digits: a table's row of figures."""
+    words = text.split()
+    return sum(any(ch.isdigit() for ch in word) for word in words) * 2 >= len(words)
 
 
 def _dominant(values: list[float]) -> float:
@@ -222,8 +227,6 @@ def _cells(line: Line) -> list[int]:
     normal = [g for _, g in gaps if g <= CELL_GAP * line.size]
     if normal:
         return [i for i, g in wide if g > 2 * max(normal)]
-    words = line.chars.split(" ")
-    figures = sum(any(ch.isdigit() for ch in word) for word in words)
-    return [i for i, _ in wide] if figures * 2 >= len(words) else []
+    return [i for i, _ in wide] if figures_row(line.chars) else []
 
 

@@ -146,10 +146,8 @@ class ParagraphWriter:
                 self.line_starts.append(self.length)
                 self._append(note.chars, note.boxes)
                 continue
-            self._close_block()
-            if self.length:
-                self._append("\n\n", None)
-            self.block_start, self.block_kind, self.block_lines, self.block_first = self.length, "para", 1, note
+            self._open_block("para", note)
+            self.block_lines = 1
             self.line_starts.append(self.length)
             self._append(note.chars, note.boxes)
             self.previous = note
@@ -169,11 +167,7 @@ class ParagraphWriter:
                 self.length -= 1
         else:
             rows = kind in ("row", "code") and self.block_kind == kind
-            self._close_block()
-            if self.length:
-                self._append("\n" if rows else "\n\n", None)  # a table's rows, a listing's lines one a line
-            self.block_start, self.block_kind, self.block_lines = self.length, kind, 0
-            self.block_first = line
+            self._open_block(kind, line, "\n" if rows else "\n\n")  # a table's rows, a listing's lines one a line
         self.line_starts.append(self.length)
         self.block_lines += 1
         if kind == "row":
@@ -182,6 +176,13 @@ class ParagraphWriter:
             self._append(line.chars, line.boxes)
         self.previous = line
         self.previous_left, self.previous_right = self.left, self.right
+
+    def _open_block(self, kind: str, first: Line, separator: str = "\n\n") -> None:
+        """Ends the block being written and begins one of ``kind`` whose first line is ``first``."""
+        self._close_block()
+        if self.length:
+            self._append(separator, None)
+        self.block_start, self.block_kind, self.block_lines, self.block_first = self.length, kind, 0, first
 
     def _indented(self, line: Line, previous: Line, fresh: bool) -> bool:
         """Whether the line is set in from the column's edge as a paragraph's first line is: not when it stands

@@ -18,7 +18,7 @@ from qa.readers.lines import Line, Page, make_line, rejoin
 PageProgress = Callable[[int, int], None]  # (pages done, pages in all)
 OCR_DPI = 300  # scans are rendered at this resolution for tesseract (its accuracy falls below ~200 dpi)
 # Typewriter fonts by name: PDFium's font flags do not mark TeX's (CMTT9 has the same flags as CMR10).
-_MONOSPACE = re.compile(rb"(?i)cmtt|lmmono|mono|courier|typewriter|consol|inconsolata|txtt|pcrr|beramono|\+tt|^tt")
+_MONOSPACE = re.compile(rb"(?i)cmtt|lmmono|mono|courier|typewriter|consol|inconsolata|txtt|pcrr|beramono|^tt")
 
 
 @contextmanager
