@@ -131,16 +131,19 @@ def _upload_file(workdir: Path, pages: int) -> Path:
 
 
 def _verbatim(passage: dict[str, Any]) -> bool:
-    if not passage["source"].endswith(".txt"):  # an uploaded PDF: its extracted text, kept by the index
-        return bool(passage["text"])
     return _source(passage["source"])[passage["start"] : passage["end"]] == passage["text"]
 
 
 @functools.lru_cache(maxsize=8)
 def _source(path: str) -> str:
-    """A source's text, read once (the clients share the machine's two cores with the server)."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
+    """A source's text as its offsets index it, read once (the clients share the two cores with the server): the
+    file itself for text, what the reader extracts for the uploaded PDF (the text the index keeps)."""
+    if path.endswith(".txt"):
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    from qa.readers.loaders import load_document
+
+    return load_document(path, Path(path).read_bytes()).text
 
 
 def main() -> None:
