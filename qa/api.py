@@ -114,14 +114,7 @@ def make_api(
     )  # fmt: skip
     slots = api.state.slots = threading.BoundedSemaphore(limits.requests)
 
-    @api.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        if password is not None and not authorised(request, user or "", password):
-            return sign_in_required()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return _error(413, f"the request body is over {MAX_BODY} bytes")
-        return await call_next(request)
+    api.add_middleware(_Guard, user=user, password=password)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -192,6 +185,28 @@ def passage_context(engine: Engine, source: str, start: int, end: int, chars: in
     """The text before and after ``source[start:end]`` (about ``chars`` each side), and the passage itself."""
     before, text, after = engine.around(source, start, end, chars)
     return {"source": source, "start": start, "end": end, "before": before, "text": text, "after": after}
+
+
+class _Guard:
+    """Credentials and body size, checked before a request reaches a route (a plain ASGI middleware: Starlette's
+    decorator form costs every request a task and a stream of its own)."""
+
+    def __init__(self, app: Any, user: str | None, password: str | None) -> None:
+        self.app, self.user, self.password = app, user, password
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            refusal = None
+            if self.password is not None and not authorised(request, self.user or "", self.password):
+                refusal = sign_in_required()
+            length = request.headers.get("content-length")
+            if refusal is None and length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+                refusal = _error(413, f"the request body is over {MAX_BODY} bytes")
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def authorised(request: Request, user: str, password: str) -> bool:
