@@ -33,7 +33,7 @@ from qa.engine import Engine  # noqa: E402
 from qa.lexical import Lexical  # noqa: E402
 from qa.metrics import evaluate, load_questions, passage_lengths  # noqa: E402
 from qa.snapshot import Snapshot  # noqa: E402
-from qa.store import Store  # noqa: E402
+from qa.stores.files import Store  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 BACKENDS = ("torch", "onnx", "onnx-int8")

@@ -13,7 +13,7 @@ from qa.embedder import Embedder
 from qa.errors import QuestionError
 from qa.lexical import tokenize
 from qa.search import Ranked, SearchParams
-from qa.snapshot import Snapshot
+from qa.stores.base import Index
 from qa.types import Answer, Hit, Passage, Span
 
 MAX_QUESTION_CHARS = 2000
@@ -30,7 +30,7 @@ class Asked:
 
 
 def prepare(
-    snapshot: Snapshot, embedder: Embedder, question: str, history: Sequence[str], params: SearchParams
+    snapshot: Index, embedder: Embedder, question: str, history: Sequence[str], params: SearchParams
 ) -> Asked:
     """The question cleaned, and the query to run for it in its conversation."""
     cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
@@ -45,30 +45,31 @@ def prepare(
 
 
 def make_hits(
-    snapshot: Snapshot, asked: Asked, ranked: list[Ranked], passage_of: Callable[[int], Passage], model: Model,
+    snapshot: Index, asked: Asked, ranked: list[Ranked], passages_of: Callable[[list[int]], list[Passage]],
+    model: Model,
     background: float,
 ) -> tuple[Hit, ...]:  # fmt: skip
     """The ranked rows as hits: the passage, its answer sentence, and its support."""
     terms = set(tokenize(asked.searched))
-    lexical = snapshot.lexical
+    passages = passages_of([r.row for r in ranked])
     return tuple(
         Hit(
             rank=i + 1,
-            passage=(passage := passage_of(r.row)),
+            passage=passage,
             score=r.score,
-            highlight=_highlight(passage, r.sentence_cosines, terms, lexical.term_idf),
+            highlight=_highlight(passage, r.sentence_cosines, terms, snapshot.term_idf),
             dense=r.dense,
             lexical=r.lexical,
             sentence=r.sentence_score,
             support=model.support(
-                max(r.sentence_score, r.dense), *lexical.coverage(terms, r.row), background=background
+                max(r.sentence_score, r.dense), *snapshot.coverage(terms, r.row), background=background
             ),
         )
-        for i, r in enumerate(ranked)
+        for i, (r, passage) in enumerate(zip(ranked, passages, strict=True))
     )
 
 
-def answer_of(snapshot: Snapshot, asked: Asked, hits: tuple[Hit, ...], timings: dict[str, float]) -> Answer:
+def answer_of(snapshot: Index, asked: Asked, hits: tuple[Hit, ...], timings: dict[str, float]) -> Answer:
     """The answer: answered when the best passage's support reaches the threshold."""
     support = max((h.support for h in hits), default=0.0)
     threshold = asked.params.threshold

@@ -47,14 +47,13 @@ def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def measure(engine: Engine, questions: list[tuple[str, int]]) -> Measured:
-    lexical = engine.snapshot.lexical
     background = engine.background(engine.snapshot)
     measured = Measured([], [])
     for text, label in questions:
         answer = engine.ask(text)
         terms = set(tokenize(answer.searched))
         rows = [
-            (max(h.sentence or 0.0, h.dense or 0.0) - background, *lexical.coverage(terms, h.passage.id))
+            (max(h.sentence or 0.0, h.dense or 0.0) - background, *engine.snapshot.coverage(terms, h.passage.id))
             for h in answer.hits
         ]
         measured.labels.append(label)

@@ -22,7 +22,7 @@ import numpy as np
 
 from qa.lexical import STOPWORDS, tokenize
 from qa.search import SearchParams, rank
-from qa.snapshot import Snapshot
+from qa.stores.base import Index
 
 # Words that stand for something named before. "that", "this", "there" are left out: far more often they are
 # a conjunction, a determiner or a place word than a reference back.
@@ -90,25 +90,17 @@ def _new_words(earlier: str, have: set[str], weigh: Callable[[str], float]) -> l
 
 
 def documents_of(
-    snapshot: Snapshot, questions: Sequence[str], vectors: np.ndarray, params: SearchParams
+    snapshot: Index, questions: Sequence[str], vectors: np.ndarray, params: SearchParams
 ) -> frozenset[int]:
     """The documents (content ids) that earlier questions found their best passages in."""
     plain = replace(params, prefer=frozenset())
     found = set()
     for earlier, vector in zip(questions, vectors, strict=True):
         for ranked in rank(snapshot, earlier, vector, PREFERRED_PASSAGES, plain):
-            found.add(int(snapshot.passages.content[ranked.row]))
+            found.add(int(snapshot.content_of(np.array([ranked.row]))[0]))
     return frozenset(found)
 
 
-def salience(snapshot: Snapshot, term: str, contents: frozenset[int]) -> float:
-    """How much ``term`` is what the given documents are about: the share of their passages that hold it, times
-    its idf (a word in most passages of one document and few others is its subject)."""
-    lexical = snapshot.lexical
-    term_id = lexical.term_ids.get(term)
-    if term_id is None or not contents:
-        return 0.0
-    rows = lexical.weights.indices[lexical.weights.indptr[term_id] : lexical.weights.indptr[term_id + 1]]
-    holding = int(np.isin(snapshot.passages.content[rows], list(contents)).sum())
-    total = sum(snapshot.contents[c].passages for c in contents)
-    return holding / max(total, 1) * float(lexical.idf[term_id])
+def salience(snapshot: Index, term: str, contents: frozenset[int]) -> float:
+    """How much ``term`` is what the given documents are about (``Index.salience``)."""
+    return snapshot.salience(term, contents)

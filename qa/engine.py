@@ -23,7 +23,8 @@ from qa.indexer import Progress, Reading, build_snapshot
 from qa.pages import PageImages, page_png
 from qa.search import SearchParams, background, rank
 from qa.snapshot import Snapshot
-from qa.store import Store, generation_name
+from qa.stores.base import Index
+from qa.stores.files import Store, generation_name
 from qa.types import Answer, IndexReport, Passage
 
 
@@ -198,7 +199,7 @@ class Engine:
         t0 = time.perf_counter()
         ranked = rank(snapshot, asked.searched, query, k, asked.params, stages=timings)
         t1 = time.perf_counter()
-        hits = make_hits(snapshot, asked, ranked, partial(self.passage, snapshot=snapshot), self.model,
+        hits = make_hits(snapshot, asked, ranked, partial(self.passages, snapshot=snapshot), self.model,
                          self.background(snapshot))  # fmt: skip
         timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)
         return answer_of(snapshot, asked, hits, timings)
@@ -210,27 +211,24 @@ class Engine:
             self._backgrounds[snapshot.generation] = background(snapshot, probes, self.embedder.embed_queries(probes))
         return self._backgrounds[snapshot.generation]
 
-    def passage(self, row: int, snapshot: Snapshot | None = None) -> Passage:
+    def passage(self, row: int, snapshot: Index | None = None) -> Passage:
         """Passage ``row`` of the index, its text sliced from its stored source text."""
+        return self.passages([row], snapshot)[0]
+
+    def passages(self, rows: Sequence[int], snapshot: Index | None = None) -> list[Passage]:
+        """``passage`` for many rows, read from the index at once."""
         snapshot = snapshot or self.snapshot
-        table = snapshot.passages
-        content = snapshot.contents[int(table.content[row])]
-        start, end = int(table.start[row]), int(table.end[row])
-        heading = int(table.heading[row])
-        page = int(table.page[row])
-        return Passage(
-            id=row,
-            source=content.source,
-            start=start,
-            end=end,
-            text=self.store.read_text(content.key)[start:end],
-            line=int(table.line[row]),
-            page=page or None,
-            heading=snapshot.headings[heading] if heading >= 0 else None,
-            sentences=table.sentences(row),
-            ocr=page in content.ocr_pages,
-            last_page=bisect.bisect_right(content.page_starts, end - 1) if page else None,
-        )
+        found = []
+        for row, data in zip(rows, snapshot.rows(rows), strict=True):
+            content = snapshot.contents[data.content]
+            found.append(Passage(
+                id=int(row), source=content.source, start=data.start, end=data.end,
+                text=self.store.read_text(content.key)[data.start : data.end], line=data.line,
+                page=data.page or None, heading=data.heading, sentences=data.sentences,
+                ocr=data.page in content.ocr_pages,
+                last_page=bisect.bisect_right(content.page_starts, data.end - 1) if data.page else None,
+            ))  # fmt: skip
+        return found
 
     def source_text(self, source: str) -> str:
         """The text that a source's offsets index (the decoded or extracted text, as stored)."""

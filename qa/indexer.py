@@ -21,7 +21,7 @@ from qa.passage_rows import passage_rows
 from qa.passages import PassageTable
 from qa.readers.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
 from qa.snapshot import Content, DocRecord, Snapshot, text_key
-from qa.store import Store
+from qa.stores.files import Store
 from qa.types import Chunk, Document, IndexReport, Problem, Span
 
 Progress = Callable[[int, int], None]

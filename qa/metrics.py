@@ -190,8 +190,7 @@ class PassageLengths:
 
 
 def passage_lengths(engine: Engine) -> PassageLengths:
-    table = engine.snapshot.passages
-    lengths = (table.end - table.start).tolist()
+    lengths = engine.snapshot.passage_lengths().tolist()
     if not lengths:
         return PassageLengths(0, 0.0, 0.0)
     short = sum(n < SHORT_PASSAGE for n in lengths) / len(lengths)

@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.errors import DocumentError, NotIndexedError, QuestionError
 from qa.snapshot import Snapshot
-from qa.store import Store
+from qa.stores.files import Store
 
 RENDER_DPI = 110  # A4 at about 910 x 1290 pixels: readable beside the chat, sharp when opened full size
 CACHED_PAGES = 16  # rendered pages kept (about 3.5 MB each)

@@ -9,7 +9,7 @@ import numpy as np
 
 from qa.abstain import MINILM
 from qa.fusion import blend, rrf
-from qa.snapshot import Snapshot
+from qa.stores.base import Index
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Ranked:
 
 
 def rank(
-    snapshot: Snapshot,
+    snapshot: Index,
     question: str,
     query: np.ndarray,
     k: int,
@@ -50,30 +50,24 @@ def rank(
 
     ``stages``, when given, receives the seconds spent on each step (dense, lexical, highlight, fusion).
     """
-    n = len(snapshot.passages)
-    if n == 0 or k <= 0:
+    if snapshot.size == 0 or k <= 0:
         return []
     clock = _Clock(stages)
     pool = max(params.candidates, k)
-    allowed = _rows_within(snapshot, params.within)  # None: every row
     found: list[np.ndarray] = []
-    lexical_all = None
+    lexical_hits = None
     if params.mode != "lexical":
-        found.append(_dense_candidates(snapshot, query, pool, allowed))
+        found.append(snapshot.dense_candidates(query, pool, params.within))
     clock.mark("dense")
     if params.mode != "dense":
-        lexical_all = snapshot.lexical.scores(question)
-        among = allowed if allowed is not None else np.arange(n)
-        top = min(pool, len(among))
-        if top:
-            best = np.argpartition(-lexical_all[among], top - 1)[:top] if top < len(among) else np.arange(len(among))
-            found.append(among[best])
+        lexical_hits = snapshot.lexical_search(question, pool, params.within)
+        found.append(lexical_hits.rows)
     clock.mark("lexical")
     if not found or not sum(len(f) for f in found):
         return []
     rows = np.unique(np.concatenate(found)).astype(np.int64)
-    dense = np.asarray(snapshot.embeddings[rows], dtype=np.float32) @ query
-    lexical = lexical_all[rows] if lexical_all is not None else np.zeros_like(dense)
+    dense = snapshot.passage_cosines(rows, query)
+    lexical = lexical_hits.scores_of(rows) if lexical_hits is not None else np.zeros_like(dense)
     best_sentence, sentence_score, cosines = _best_sentences(snapshot, rows, query, dense)
     clock.mark("highlight")
     meaning = (1 - params.sentence_weight) * dense + params.sentence_weight * sentence_score  # the dense side
@@ -86,7 +80,7 @@ def rank(
     else:
         score = blend(meaning, lexical, params.alpha)
     if params.prefer:
-        score = score + params.prefer_bonus * np.isin(snapshot.passages.content[rows], list(params.prefer))
+        score = score + params.prefer_bonus * np.isin(snapshot.content_of(rows), list(params.prefer))
     order = np.lexsort((rows, -score))[:k]
     clock.mark("fusion")
     return [
@@ -103,42 +97,15 @@ def rank(
     ]
 
 
-def _rows_within(snapshot: Snapshot, within: frozenset[int]) -> np.ndarray | None:
-    """The passage rows of the chosen documents (each document's rows are one run), or None for all."""
-    if not within:
-        return None
-    runs = [np.arange(c.first_row, c.first_row + c.passages) for i, c in enumerate(snapshot.contents) if i in within]
-    return np.concatenate(runs).astype(np.int64) if runs else np.zeros(0, dtype=np.int64)
-
-
-EXACT_WITHIN = 200_000  # rows of chosen documents scored exactly; beyond, the index's candidates are filtered
-
-
-def _dense_candidates(snapshot: Snapshot, query: np.ndarray, pool: int, allowed: np.ndarray | None) -> np.ndarray:
-    """The rows closest to the query, among the chosen documents' rows when there is a choice: scored exactly
-    when there are few enough, so that ``pool`` candidates come back whenever the documents hold them."""
-    if allowed is None:
-        return snapshot.dense.search(query, pool)[0]
-    if len(allowed) <= EXACT_WITHIN:
-        scores = np.asarray(snapshot.embeddings[allowed], dtype=np.float32) @ query
-        top = min(pool, len(allowed))
-        return allowed[np.argpartition(-scores, top - 1)[:top]] if top < len(allowed) else allowed
-    rows = snapshot.dense.search(query, pool * 20)[0]
-    return rows[np.isin(rows, allowed)][:pool]
-
-
 def _best_sentences(
-    snapshot: Snapshot, rows: np.ndarray, query: np.ndarray, dense: np.ndarray
+    snapshot: Index, rows: np.ndarray, query: np.ndarray, dense: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Per passage: the index of its sentence closest to the question, that cosine, and all its sentences'."""
-    table = snapshot.passages
-    counts = (table.sentence_ptr[rows + 1] - table.sentence_ptr[rows]).astype(np.int64)
+    counts, cosines = snapshot.sentence_cosines(rows, query)
     best = np.full(rows.size, -1, dtype=np.int64)
     best_score = dense.copy()
-    sentence_rows = table.sentence_index(rows)
-    if sentence_rows.size == 0:
+    if cosines.size == 0:
         return best, best_score, [np.zeros(0, dtype=np.float32)] * rows.size
-    cosines = np.asarray(snapshot.sentence_vectors[sentence_rows], dtype=np.float32) @ query
     offsets = np.cumsum(counts) - counts  # each passage's first sentence in ``cosines``
     per_row = np.split(cosines, offsets[1:])
     has = counts > 0
@@ -166,7 +133,7 @@ class _Clock:
             self.last = now
 
 
-def background(snapshot: Snapshot, probes: list[str], vectors: np.ndarray) -> float:
+def background(snapshot: Index, probes: list[str], vectors: np.ndarray) -> float:
     """The mean evidence (best sentence or passage cosine of the top 3) that questions no document answers
     find in this index: how high an unrelated question scores here (``qa.abstain``)."""
     params = SearchParams()

@@ -13,7 +13,7 @@ import pytest
 from qa.engine import Engine
 from qa.errors import DocumentError, IndexBusyError, IndexDamagedError, QuestionError
 from qa.readers.loaders import load_document
-from qa.store import Store
+from qa.stores.files import Store
 from tests.conftest import ARTICLE
 from tests.docmaker import make_docx, make_pdf
 
@@ -232,7 +232,7 @@ def test_large_collections_read_vectors_from_disk(
 
     shutil.copy(ARTICLE, tmp_path / "article.txt")
     make_engine().add([tmp_path / "article.txt"])
-    monkeypatch.setattr("qa.store.IN_MEMORY_UP_TO", 10)
+    monkeypatch.setattr("qa.stores.files.IN_MEMORY_UP_TO", 10)
     engine = make_engine()
     assert isinstance(engine.snapshot.embeddings, RowFile)
     answer = engine.ask("Were residential care homes targeted?", k=3)

@@ -122,7 +122,7 @@ def test_a_second_process_is_refused_while_one_writes(tmp_path: Path) -> None:
     index_dir.mkdir()
     (tmp_path / "a.txt").write_text(GOOD)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from qa.store import Store\n"
+        [sys.executable, "-c", "import sys, time; from qa.stores.files import Store\n"
          "with Store(sys.argv[1]).lock():\n    print('held', flush=True); time.sleep(60)", str(index_dir)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
