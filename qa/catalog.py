@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.errors import UnknownDocumentError
-from qa.snapshot import Snapshot
+from qa.stores.base import Index
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class DocumentInfo:
     warnings: tuple[str, ...]
 
 
-def document_list(snapshot: Snapshot) -> list[DocumentInfo]:
+def document_list(snapshot: Index) -> list[DocumentInfo]:
     """The indexed documents, in path order."""
     by_sha = {c.sha256: c for c in snapshot.contents}
     rows = []
@@ -45,7 +45,7 @@ def document_list(snapshot: Snapshot) -> list[DocumentInfo]:
     return rows
 
 
-def contents_named(snapshot: Snapshot, names: Sequence[str]) -> frozenset[int]:
+def contents_named(snapshot: Index, names: Sequence[str]) -> frozenset[int]:
     """The content ids of documents given by path or file name; a name not indexed is an UnknownDocumentError."""
     by_sha = {c.sha256: i for i, c in enumerate(snapshot.contents)}
     chosen: set[int] = set()

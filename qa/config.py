@@ -56,6 +56,7 @@ class Settings:
     """Everything a run can choose. ``Settings.from_env()`` reads and checks the ``VERBATIM_*`` variables."""
 
     index_dir: Path = DEFAULT_INDEX_DIR
+    store: str | None = None  # a postgresql:// URL: the index in PostgreSQL (local files stay in index_dir)
     model: str = "minilm"
     backend: Backend | None = None  # None: the model's own default (``default_backend``)
     mode: Mode = "hybrid"
@@ -86,6 +87,7 @@ class Settings:
         )
         settings = cls(
             index_dir=Path(env.text("INDEX_DIR", "index_dir", str(DEFAULT_INDEX_DIR))).expanduser(),
+            store=env.text("STORE", "store", "") or None,
             model=env.text("MODEL", "model", "minilm"),
             backend=env.choice("BACKEND", "backend", BACKENDS, cast(Backend | None, None)),
             mode=env.choice("MODE", "mode", MODES, "hybrid") or "hybrid",

@@ -22,9 +22,8 @@ from qa.errors import DocumentError, IndexDamagedError, NotIndexedError, Questio
 from qa.indexer import Progress, Reading, build_snapshot
 from qa.pages import PageImages, page_png
 from qa.search import SearchParams, background, rank
-from qa.snapshot import Snapshot
+from qa.stores import IndexStore, open_store
 from qa.stores.base import Index
-from qa.stores.files import Store, generation_name
 from qa.types import Answer, IndexReport, Passage
 
 
@@ -39,28 +38,31 @@ class Engine:
         self.settings = settings or Settings.from_env()
         self._own_embedder = embedder is None
         self.embedder = embedder or self._embedder(self.settings.backend or default_backend(self.settings.model))
-        self.store = Store(self.settings.index_dir)
+        self.store: IndexStore = open_store(self.settings.index_dir, self.settings.store)
         self.model = model_for(self.embedder.name)  # whether the documents answer (qa.abstain)
         self._backgrounds: dict[int, float] = {}  # generation -> the index's background evidence (qa.abstain)
         self.pages = PageImages()  # rendered pages, cached
-        self._snapshot: Snapshot | None = None
+        self._snapshot: Index | None = None
         self._write_lock = threading.Lock()
 
     # -- the index -----------------------------------------------------------------------------
 
     @property
-    def snapshot(self) -> Snapshot:
-        """The current index, loaded from disk on first use; IndexMissingError if there is none."""
+    def snapshot(self) -> Index:
+        """The current index, loaded on first use (followed as other processes change it, in a shared store);
+        IndexMissingError if there is none."""
         if self._snapshot is None:
             snapshot = self.store.load()
             self._check_model(snapshot)
             self._snapshot = snapshot
+        else:
+            self._snapshot = self.store.refresh(self._snapshot)
         return self._snapshot
 
     def has_index(self) -> bool:
         return self._snapshot is not None or self.store.exists()
 
-    def _check_model(self, snapshot: Snapshot) -> None:
+    def _check_model(self, snapshot: Index) -> None:
         backend = snapshot.model.get("backend", "torch")
         if (
             self._own_embedder
@@ -72,7 +74,7 @@ class Engine:
         made = (snapshot.model.get("name"), backend)
         if made != (self.embedder.name, self.embedder.backend_name):
             raise IndexDamagedError(
-                f"the index in {self.store.root} was made with the model {made[0]} ({made[1]}), "
+                f"the index in {self.store.name} was made with the model {made[0]} ({made[1]}), "
                 f"not {self.embedder.name} ({self.embedder.backend_name})"
             )
 
@@ -83,13 +85,13 @@ class Engine:
     def rebuild_command(self) -> str:
         """The command that rebuilds this index from its documents (for error messages)."""
         try:
-            paths = sorted({d["path"] for d in self.store.read_config().get("documents", [])})
+            paths = self.store.document_paths()
         except Exception:  # the config itself may be what is damaged
             paths = []
         if len(paths) > 5:  # name the folders, not every file
             paths = sorted({os.path.dirname(p) for p in paths})
         shown = " ".join(_quote(p) for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
-        return f"python -m qa index --rebuild --index-dir {_quote(str(self.store.root))} {shown or 'PATH...'}"
+        return f"python -m qa index --rebuild {self.store.rebuild_option()} {shown or 'PATH...'}"
 
     def add(
         self,
@@ -112,7 +114,7 @@ class Engine:
                 max_file_mb=self.settings.max_file_mb,
             )  # fmt: skip
             if snapshot is not None:
-                self._snapshot = self.store.save(snapshot)
+                self._snapshot = snapshot
             return report
 
     def remove(self, path: str) -> IndexReport:
@@ -126,7 +128,7 @@ class Engine:
                 self.store, self.embedder, self.settings.chunking, old, [], None, drop={path}
             )
             assert snapshot is not None
-            self._snapshot = self.store.save(snapshot)
+            self._snapshot = snapshot
         uploads = os.path.abspath(self.store.uploads_dir)
         if os.path.abspath(path).startswith(uploads + os.sep):
             with contextlib.suppress(OSError):
@@ -134,12 +136,11 @@ class Engine:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _load_for_update(self) -> Snapshot | None:
-        """The index as it is on disk now: the one in memory unless another process has replaced it."""
-        current = self.store.current()
-        if current is None:
+    def _load_for_update(self) -> Index | None:
+        """The index as it is stored now: the one in memory unless another process has replaced it."""
+        if not self.store.exists():
             return None
-        if self._snapshot is None or generation_name(self._snapshot.generation) != current:
+        if self._snapshot is None or not self.store.is_current(self._snapshot):
             snapshot = self.store.load()
             self._check_model(snapshot)
             self._snapshot = snapshot
@@ -194,7 +195,7 @@ class Engine:
         embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
         return [self._answer(snapshot, p, vector, k, embedded) for p, vector in zip(prepared, vectors, strict=True)]
 
-    def _answer(self, snapshot: Snapshot, asked: Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
+    def _answer(self, snapshot: Index, asked: Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
         timings: dict[str, float] = {"embed": embedded}
         t0 = time.perf_counter()
         ranked = rank(snapshot, asked.searched, query, k, asked.params, stages=timings)
@@ -204,7 +205,7 @@ class Engine:
         timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)
         return answer_of(snapshot, asked, hits, timings)
 
-    def background(self, snapshot: Snapshot) -> float:
+    def background(self, snapshot: Index) -> float:
         """The mean evidence that questions no document answers find in this index (``qa.abstain``)."""
         if snapshot.generation not in self._backgrounds:
             probes = probe_questions()

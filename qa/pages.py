@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from qa.errors import DocumentError, NotIndexedError, QuestionError
-from qa.snapshot import Snapshot
-from qa.stores.files import Store
+from qa.stores import IndexStore
+from qa.stores.base import Index
 
 RENDER_DPI = 110  # A4 at about 910 x 1290 pixels: readable beside the chat, sharp when opened full size
 CACHED_PAGES = 16  # rendered pages kept (about 3.5 MB each)
@@ -143,7 +143,7 @@ def _render(path: str, kind: str, number: int) -> tuple[Any, float, float]:
     return image, float(width), float(height)
 
 
-def page_png(snapshot: Snapshot, store: Store, images: PageImages, source: str, span: tuple[int, int],
+def page_png(snapshot: Index, store: IndexStore, images: PageImages, source: str, span: tuple[int, int],
              answer: tuple[int, int] | None, rebuild_command: Callable[[], str]) -> bytes:  # fmt: skip
     """The PNG of ``Engine.page_image``: checks that the passage has a page to show, then draws it."""
     start, end = span

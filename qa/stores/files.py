@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import time
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ from qa.lexical import Lexical
 from qa.passages import PassageTable
 from qa.rowfile import RowFile
 from qa.snapshot import FORMAT_VERSION, Content, DocRecord, Snapshot
+from qa.stores.arrays import assemble
+from qa.stores.batch import Batch
 
 IN_MEMORY_UP_TO = 300_000  # passages; beyond, vectors are read from disk per question (docs/BENCHMARKS.md)
 _COMPONENTS = ("passages.npz", "embeddings.npy", "sentence_vectors.npy", "dense.faiss")
@@ -137,6 +140,36 @@ class Store:
                 raise IndexDamagedError(f"the index in {self.root} is damaged ({name} is missing)")
             if file_sha256(path) != expected:
                 raise IndexDamagedError(f"the index in {self.root} is damaged ({name} fails its checksum)")
+
+    @property
+    def name(self) -> str:
+        """How messages name this index."""
+        return str(self.root)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.root / "attachments"
+
+    def rebuild_option(self) -> str:
+        return f"--index-dir {shlex.quote(str(self.root))}"
+
+    def document_paths(self) -> list[str]:
+        return sorted({d["path"] for d in self.read_config().get("documents", [])})
+
+    def is_current(self, snapshot: Snapshot) -> bool:
+        """Whether ``snapshot`` is the generation on disk now."""
+        return self.current() == generation_name(snapshot.generation)
+
+    def refresh(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot questions should use now: a process keeps the one it loaded (or wrote) last."""
+        return snapshot
+
+    def commit(self, batch: Batch) -> Snapshot:
+        """Write the index after ``batch`` as a new generation (its new texts first) and make it current."""
+        snapshot, texts = assemble(batch, batch.old)  # type: ignore[arg-type]
+        for key, (text, boxes) in texts.items():
+            self.write_text(key, text, boxes)
+        return self.save(snapshot)
 
     def save(self, snapshot: Snapshot) -> Snapshot:
         """Write ``snapshot`` as a new generation and make it current, atomically."""
