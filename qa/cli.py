@@ -37,6 +37,9 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+STORE_HELP = "keep the index in PostgreSQL at this postgresql:// URL instead (default: files; $VERBATIM_STORE)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m qa", description="Verbatim: answers quoted from your documents.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -44,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, run: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--index-dir", help="index folder (default: index/ or $VERBATIM_INDEX_DIR)")
+        cmd.add_argument("--store", metavar="URL", help=STORE_HELP)
         cmd.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
         cmd.add_argument("--backend", choices=BACKENDS, help="how the model runs (default onnx-int8)")
         cmd.set_defaults(run=run)

@@ -13,7 +13,8 @@ from qa.errors import IndexDamagedError, VerbatimError
 
 
 def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
-    given = {"index_dir": args.index_dir, "model": args.model, "backend": args.backend, **extra}
+    given = {"index_dir": args.index_dir, "store": getattr(args, "store", None), "model": args.model,
+             "backend": args.backend, **extra}  # fmt: skip
     return Settings.from_env(**given)
 
 

@@ -186,14 +186,15 @@ class Engine:
         if k < 1:
             raise QuestionError("the number of passages must be at least 1")
         params = params or self.search_params(mode)
-        snapshot = self.snapshot
-        if documents:
-            params = replace(params, within=contents_named(snapshot, documents))  # ids of this snapshot
-        t0 = time.perf_counter()
-        prepared = [prepare(snapshot, self.embedder, question, history, params) for question, history in questions]
-        vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
-        embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
-        return [self._answer(snapshot, p, vector, k, embedded) for p, vector in zip(prepared, vectors, strict=True)]
+        with self.store.reading():
+            snapshot = self.snapshot
+            if documents:
+                params = replace(params, within=contents_named(snapshot, documents))  # ids of this snapshot
+            t0 = time.perf_counter()
+            prepared = [prepare(snapshot, self.embedder, q, history, params) for q, history in questions]
+            vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
+            embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
+            return [self._answer(snapshot, p, v, k, embedded) for p, v in zip(prepared, vectors, strict=True)]
 
     def _answer(self, snapshot: Index, asked: Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
         timings: dict[str, float] = {"embed": embedded}

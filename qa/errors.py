@@ -45,3 +45,7 @@ class UnknownDocumentError(QuestionError):
 
 class ModelError(VerbatimError):
     """The embedding model could not be loaded."""
+
+
+class StoreError(VerbatimError):
+    """The store named (a PostgreSQL URL) cannot be used: unreachable, refused, or without what it needs."""

@@ -60,7 +60,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
         for mode in modes:
             baseline = mode == BASELINE
             index_dir = main_dir.with_name(main_dir.name + "-" + BASELINE) if baseline else main_dir
-            extra = {"chunking": BASELINE_CHUNKING, "backend": "torch"} if baseline else {}
+            extra = {"chunking": BASELINE_CHUNKING, "backend": "torch", "store": ""} if baseline else {}
             if index_dir not in engines:
                 engines[index_dir] = Engine(settings_from(args, index_dir=index_dir, **extra))
             engine = engines[index_dir]

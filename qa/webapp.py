@@ -145,13 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verbatim's web app.")
     parser.add_argument("docs", nargs="*", metavar="DOC", help="documents or folders to index first")
     parser.add_argument("--index-dir", help="index folder (default: index/ or $VERBATIM_INDEX_DIR)")
+    parser.add_argument("--store", metavar="URL", help="keep the index in PostgreSQL at this URL ($VERBATIM_STORE)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1 or $VERBATIM_HOST)")
     parser.add_argument("--port", help="port (default 7860 or $VERBATIM_PORT)")
     parser.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
     args = parser.parse_args(argv)
     engine: Engine | None = None
     try:
-        settings = Settings.from_env(index_dir=args.index_dir, model=args.model, host=args.host, port=args.port)
+        settings = Settings.from_env(index_dir=args.index_dir, store=args.store, model=args.model, host=args.host,
+                                     port=args.port)
         engine = Engine(settings)
         if args.docs or not engine.has_index() or not engine.documents():
             if not args.docs and not SAMPLE_DOCUMENT.is_file():

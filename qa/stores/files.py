@@ -164,6 +164,11 @@ class Store:
         """The snapshot questions should use now: a process keeps the one it loaded (or wrote) last."""
         return snapshot
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """A question's reads: a snapshot in memory needs nothing around them."""
+        yield
+
     def commit(self, batch: Batch) -> Snapshot:
         """Write the index after ``batch`` as a new generation (its new texts first) and make it current."""
         snapshot, texts = assemble(batch, batch.old)  # type: ignore[arg-type]

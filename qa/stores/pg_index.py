@@ -1,0 +1,216 @@
+"""The index as one search sees it in PostgreSQL (``qa.stores.base.Index``): the documents' list held, every
+passage asked for. Candidates come from pgvector (HNSW past ``EXACT_UP_TO`` passages) and from BM25 computed in
+SQL over the postings; cosines of candidates and their sentences are computed by the server, so no vector leaves
+it. The scores are those of the files store: the same BM25 (a passage's own plus its page's, Lucene's idf, from
+the exact corpus statistics in ``meta``) and float32 inner products."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qa.lexical import K1, PAGE_WEIGHT, B, tokenize
+from qa.snapshot import Content, DocRecord
+from qa.stores.base import Row
+from qa.types import Span
+
+Connection = Callable[[], Any]  # the calling thread's connection
+_QUERY_TERMS = "q AS (SELECT * FROM unnest(%(ids)s::int[], %(idf)s::float8[], %(pidf)s::float8[]) q(id, idf, pidf))"
+
+
+@dataclass
+class PgIndex:
+    model: dict[str, Any]
+    chunking: dict[str, int]
+    documents: tuple[DocRecord, ...]
+    contents: tuple[Content, ...]
+    generation: int
+    stats: dict[str, float]
+    content_ids: np.ndarray  # the database id of each content, by its place in ``contents``
+    conn: Connection
+    _ordinals: dict[int, int] = field(default_factory=dict)
+    _term_cache: dict[str, tuple[int, float, float] | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._ordinals = {int(db_id): i for i, db_id in enumerate(self.content_ids)}
+
+    @property
+    def size(self) -> int:
+        return int(self.stats["passages"])
+
+    def _within(self, within: frozenset[int]) -> list[int] | None:
+        return [int(self.content_ids[i]) for i in sorted(within)] if within else None
+
+    def content_of(self, rows: np.ndarray) -> np.ndarray:
+        found = dict(self.conn().execute(
+            "SELECT id, content_id FROM verbatim.passages WHERE id = ANY(%s)", (list(map(int, rows)),)
+        ).fetchall())  # fmt: skip
+        return np.array([self._ordinals.get(found.get(int(r), -1), -1) for r in rows], dtype=np.int64)
+
+    def dense_candidates(self, query: np.ndarray, n: int, within: frozenset[int]) -> np.ndarray:
+        ids = self._within(within)
+        where = "" if ids is None else "WHERE content_id = ANY(%(within)s)"
+        found = self.conn().execute(
+            f"SELECT id FROM verbatim.passages {where} ORDER BY embedding <#> %(q)s LIMIT %(n)s",
+            {"q": _vector(query), "n": n, "within": ids},
+        ).fetchall()
+        return np.array([r[0] for r in found], dtype=np.int64)
+
+    def lexical_search(self, question: str, n: int, within: frozenset[int]) -> PgHits:
+        terms = self._terms(tokenize(question))
+        if not terms:
+            return PgHits(np.zeros(0, dtype=np.int64), {}, None)
+        ids = self._within(within)
+        where = "" if ids is None else "WHERE ps.content_id = ANY(%(within)s)"
+        found = self.conn().execute(
+            f"""WITH {_QUERY_TERMS},
+            own AS (SELECT po.passage_id, sum(q.idf * po.tf * {K1 + 1} / (po.tf + {K1} * ({1 - B} + {B} * po.dl
+                    / %(avg)s))) AS s FROM verbatim.postings po JOIN q ON po.term_id = q.id GROUP BY po.passage_id),
+            pg AS (SELECT pp.page_id, sum(q.pidf * pp.tf * {K1 + 1} / (pp.tf + {K1} * ({1 - B} + {B} * pp.dl
+                    / %(pavg)s))) AS s FROM verbatim.page_postings pp JOIN q ON pp.term_id = q.id GROUP BY pp.page_id)
+            SELECT ps.id, {PAGE_WEIGHT} * pg.s + coalesce(own.s, 0) AS score FROM pg
+            JOIN verbatim.passages ps ON ps.page_id = pg.page_id LEFT JOIN own ON own.passage_id = ps.id
+            {where} ORDER BY score DESC, ps.id LIMIT %(n)s""",
+            {**self._bm25_params(terms), "n": n, "within": ids},
+        ).fetchall()
+        rows = np.array([r[0] for r in found], dtype=np.int64)
+        return PgHits(rows, {int(r): float(s) for r, s in found}, lambda missing: self._scores(terms, missing))
+
+    def _scores(self, terms: dict[str, tuple[int, float, float]], rows: list[int]) -> dict[int, float]:
+        """BM25 of the given rows (the dense side's candidates that BM25 did not bring)."""
+        found = self.conn().execute(
+            f"""WITH {_QUERY_TERMS}
+            SELECT ps.id,
+              coalesce((SELECT sum(q.idf * po.tf * {K1 + 1} / (po.tf + {K1} * ({1 - B} + {B} * po.dl / %(avg)s)))
+                FROM q JOIN verbatim.postings po ON po.term_id = q.id AND po.passage_id = ps.id), 0)
+              + {PAGE_WEIGHT} * coalesce((SELECT sum(q.pidf * pp.tf * {K1 + 1} / (pp.tf + {K1} * ({1 - B} + {B}
+                * pp.dl / %(pavg)s))) FROM q JOIN verbatim.page_postings pp ON pp.term_id = q.id
+                AND pp.page_id = ps.page_id), 0)
+            FROM verbatim.passages ps WHERE ps.id = ANY(%(rows)s)""",
+            {**self._bm25_params(terms), "rows": rows},
+        ).fetchall()
+        return {int(r): float(s) for r, s in found}
+
+    def _bm25_params(self, terms: dict[str, tuple[int, float, float]]) -> dict[str, Any]:
+        ids, idf, pidf = zip(*terms.values(), strict=True)
+        return {
+            "ids": list(ids), "idf": list(idf), "pidf": list(pidf),
+            "avg": max(self.stats["passage_len"] / max(self.stats["passages"], 1), 1e-9),
+            "pavg": max(self.stats["page_len"] / max(self.stats["pages"], 1), 1e-9),
+        }  # fmt: skip
+
+    def _terms(self, words: Sequence[str]) -> dict[str, tuple[int, float, float]]:
+        """The question's terms that some passage holds: id, idf over passages, idf over pages (as the files
+        store's ``Lexical`` computes them, float32). Kept for the index's life: its generation's counts are fixed."""
+        wanted = set(words)
+        missing = sorted(wanted - self._term_cache.keys())
+        if missing:
+            found = {term: None for term in missing} | {
+                term: (term_id, _idf(self.stats["passages"], df), _idf(self.stats["pages"], page_df))
+                for term, term_id, df, page_df in self.conn().execute(
+                    "SELECT term, id, df, page_df FROM verbatim.terms WHERE term = ANY(%s) AND df > 0", (missing,)
+                )
+            }  # fmt: skip
+            if len(self._term_cache) > 100_000:
+                self._term_cache.clear()
+            self._term_cache.update(found)
+        return {t: v for t in wanted if (v := self._term_cache.get(t)) is not None}
+
+    def passage_cosines(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        found = dict(self.conn().execute(
+            "SELECT id, -(embedding <#> %s) FROM verbatim.passages WHERE id = ANY(%s)", (_vector(query), rows.tolist())
+        ).fetchall())  # fmt: skip
+        return np.array([found.get(int(r), 0.0) for r in rows], dtype=np.float32)
+
+    def sentence_cosines(self, rows: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = self.conn().execute(
+            "SELECT passage_id, -(embedding::vector <#> %s) FROM verbatim.sentences WHERE passage_id = ANY(%s)"
+            " ORDER BY passage_id, ord",
+            (_vector(query), rows.tolist()),
+        ).fetchall()
+        by_row: dict[int, list[float]] = {}
+        for row, cosine in found:
+            by_row.setdefault(int(row), []).append(float(cosine))
+        counts = np.array([len(by_row.get(int(r), ())) for r in rows], dtype=np.int64)
+        flat = [c for r in rows for c in by_row.get(int(r), ())]
+        return counts, np.array(flat, dtype=np.float32)
+
+    def term_idf(self, term: str) -> float:
+        found = self._terms([term])
+        return found[term][1] if term in found else _idf(self.stats["passages"], 0)
+
+    def coverage(self, terms: set[str], row: int) -> tuple[float, float]:
+        known = self._terms(sorted(terms))
+        held = {r[0] for r in self.conn().execute(
+            "SELECT term_id FROM verbatim.postings WHERE term_id = ANY(%s) AND passage_id = %s",
+            ([v[0] for v in known.values()], row),
+        ).fetchall()}  # fmt: skip
+        unseen = _idf(self.stats["passages"], 0)
+        total = in_row = in_corpus = 0.0
+        for term in terms:
+            weight = known[term][1] if term in known else unseen
+            total += weight
+            if term in known:
+                in_corpus += weight
+                in_row += weight if known[term][0] in held else 0.0
+        return (in_row / total, in_corpus / total) if total else (0.0, 0.0)
+
+    def salience(self, term: str, contents: frozenset[int]) -> float:
+        known = self._terms([term])
+        if term not in known or not contents:
+            return 0.0
+        holding = self.conn().execute(
+            "SELECT count(*) FROM verbatim.postings po JOIN verbatim.passages ps ON ps.id = po.passage_id"
+            " WHERE po.term_id = %s AND ps.content_id = ANY(%s)",
+            (known[term][0], self._within(contents)),
+        ).fetchone()[0]
+        total = sum(self.contents[c].passages for c in contents)
+        return holding / max(total, 1) * known[term][1]
+
+    def rows(self, rows: Sequence[int]) -> list[Row]:
+        ids = [int(r) for r in rows]
+        fields = {r[0]: r[1:] for r in self.conn().execute(
+            "SELECT id, content_id, start, stop, line, page, heading FROM verbatim.passages WHERE id = ANY(%s)", (ids,)
+        ).fetchall()}  # fmt: skip
+        sentences: dict[int, list[Span]] = {}
+        for row, start, stop in self.conn().execute(
+            "SELECT passage_id, start, stop FROM verbatim.sentences WHERE passage_id = ANY(%s)"
+            " ORDER BY passage_id, ord",
+            (ids,),
+        ).fetchall():
+            sentences.setdefault(row, []).append(Span(start, stop))
+        found = []
+        for row in ids:
+            if row not in fields:
+                raise LookupError(f"passage {row} is no longer in the index")
+            content, start, stop, line, page, heading = fields[row]
+            found.append(Row(self._ordinals[content], start, stop, line, page, heading, tuple(sentences.get(row, ()))))
+        return found
+
+    def passage_lengths(self) -> np.ndarray:
+        found = self.conn().execute("SELECT stop - start FROM verbatim.passages ORDER BY id").fetchall()
+        return np.array([r[0] for r in found], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PgHits:
+    rows: np.ndarray
+    scores: dict[int, float]
+    more: Callable[[list[int]], dict[int, float]] | None
+
+    def scores_of(self, rows: np.ndarray) -> np.ndarray:
+        missing = [int(r) for r in rows if int(r) not in self.scores]
+        extra = self.more(missing) if missing and self.more else {}
+        return np.array([self.scores.get(int(r), extra.get(int(r), 0.0)) for r in rows], dtype=np.float32)
+
+
+def _idf(n: float, df: float) -> float:
+    return float(np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5))))
+
+
+def _vector(query: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(query, dtype=np.float32)

@@ -1,0 +1,85 @@
+"""The PostgreSQL store's tables (schema ``verbatim``), their version, and the check that a database holds ours.
+
+- ``meta``: one row per key: schema_version, model, chunking, generation (one more each committed batch), the
+  next free ids (never reused: a question in flight never meets a new passage under an old id) and the BM25
+  corpus statistics (passages and pages, with their summed lengths), kept exact by every batch.
+- ``documents``: every file indexed (its record as JSON); ``contents``: each distinct text with its fields, the
+  text itself (citations slice it) and its characters' boxes (the page view marks them).
+- ``passages``: every field a citation needs, its page's id, its length in terms and its vector (pgvector,
+  with an HNSW index once the collection is past ``EXACT_UP_TO`` passages, as the files store chooses);
+  ``sentences``: each passage's sentences and their vectors (half precision, as the files store keeps them).
+- ``terms`` (document frequency over passages and over pages), ``postings`` and ``page_postings`` (a term's
+  count in a passage or a page, with that passage's or page's length): BM25 computed at question time from
+  counts, so incremental batches never re-weight anything.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from qa.errors import StoreError
+
+SCHEMA_VERSION = 1
+HNSW_INDEX = "verbatim.passages_embedding_hnsw"
+
+
+def tables(dimension: int) -> list[str]:
+    """The statements that create an empty store for vectors of ``dimension``."""
+    return [
+        "CREATE SCHEMA IF NOT EXISTS verbatim",
+        "CREATE TABLE verbatim.meta (key text PRIMARY KEY, value jsonb NOT NULL)",
+        "CREATE TABLE verbatim.documents (path text PRIMARY KEY, record jsonb NOT NULL)",
+        "CREATE TABLE verbatim.contents (id integer PRIMARY KEY, sha256 text NOT NULL UNIQUE, info jsonb NOT NULL,"
+        " text text NOT NULL, boxes bytea)",
+        "CREATE TABLE verbatim.pages (id bigint PRIMARY KEY, content_id integer NOT NULL, length real NOT NULL)",
+        "CREATE INDEX ON verbatim.pages (content_id)",
+        "CREATE TABLE verbatim.passages (id bigint PRIMARY KEY, content_id integer NOT NULL, page_id bigint NOT NULL,"
+        " start integer NOT NULL, stop integer NOT NULL, line integer NOT NULL, page integer NOT NULL, heading text,"
+        f" length real NOT NULL, embedding vector({dimension}) NOT NULL)",
+        "CREATE INDEX ON verbatim.passages (content_id)",
+        "CREATE INDEX ON verbatim.passages (page_id)",
+        "CREATE TABLE verbatim.sentences (passage_id bigint NOT NULL, ord integer NOT NULL, start integer NOT NULL,"
+        f" stop integer NOT NULL, embedding halfvec({dimension}) NOT NULL, PRIMARY KEY (passage_id, ord))",
+        "CREATE TABLE verbatim.terms (id integer PRIMARY KEY, term text NOT NULL UNIQUE, df integer NOT NULL,"
+        " page_df integer NOT NULL)",
+        "CREATE TABLE verbatim.postings (term_id integer NOT NULL, passage_id bigint NOT NULL, tf real NOT NULL,"
+        " dl real NOT NULL, PRIMARY KEY (term_id, passage_id))",
+        "CREATE INDEX ON verbatim.postings (passage_id)",
+        "CREATE TABLE verbatim.page_postings (term_id integer NOT NULL, page_id bigint NOT NULL, tf real NOT NULL,"
+        " dl real NOT NULL, PRIMARY KEY (term_id, page_id))",
+        "CREATE INDEX ON verbatim.page_postings (page_id)",
+    ]
+
+
+def hnsw_index() -> str:
+    # m and ef_construction are pgvector's defaults; questions search with ef_search 128 (pg_connect)
+    name = HNSW_INDEX.split(".")[1]
+    return f"CREATE INDEX IF NOT EXISTS {name} ON verbatim.passages USING hnsw (embedding vector_ip_ops)"
+
+
+def has_store(conn: Any) -> bool:
+    return conn.execute("SELECT to_regclass('verbatim.meta') IS NOT NULL").fetchone()[0]
+
+
+def read_meta(conn: Any, shown: str) -> dict[str, Any]:
+    """Every meta value, after checking the schema's version."""
+    meta = {key: value for key, value in conn.execute("SELECT key, value FROM verbatim.meta")}
+    version = meta.get("schema_version")
+    if version != SCHEMA_VERSION:
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
+        fix = "upgrade Verbatim" if newer else "index the documents again (python -m qa index --rebuild --store URL)"
+        raise StoreError(
+            f"the database {shown} holds a Verbatim index of schema version {version}; this Verbatim reads version "
+            f"{SCHEMA_VERSION}: {fix}"
+        )
+    return meta
+
+
+def write_meta(conn: Any, values: dict[str, Any]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO verbatim.meta (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(key, json.dumps(value)) for key, value in values.items()],
+        )

@@ -1,0 +1,193 @@
+"""The PostgreSQL store: one index that any number of processes on any machines read and write.
+
+Questions read the database (``qa.stores.pg_index``), never a copy of the index in memory: a process holds
+only the document list. Each question runs in one read-only REPEATABLE READ transaction, so it sees one
+generation from its first query to its last, and the first question after another process commits sees the new
+one. A batch is one transaction (``qa.stores.pg_write``) under a session advisory lock, so a second writer waits
+(``VERBATIM_LOCK_TIMEOUT``) or is told why, and a killed writer's work is rolled back by the server.
+Files that only this machine needs (uploads, e-mail attachments) stay under ``--index-dir``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import IndexBusyError, IndexDamagedError, IndexMissingError, StoreError
+from qa.snapshot import Content, DocRecord, text_key
+from qa.stores.batch import Batch
+from qa.stores.pg_connect import check_url, connect, masked
+from qa.stores.pg_index import PgIndex
+from qa.stores.pg_schema import has_store, read_meta
+
+LOCK_KEY = 0x7665726261  # the advisory lock writers take ("verba")
+_KEPT_GENERATIONS = 4  # document lists kept for questions still reading an older generation
+
+
+class PostgresStore:
+    def __init__(self, url: str, local_dir: Path) -> None:
+        check_url(url)
+        self.url = url
+        self.root = Path(local_dir)
+        self._local = threading.local()
+        self._loaded: dict[int, PgIndex] = {}
+        self._texts: dict[str, str] = {}
+        self._guard = threading.Lock()
+        self._writer: Any = None
+
+    @property
+    def name(self) -> str:
+        return masked(self.url)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.root / "attachments"
+
+    def rebuild_option(self) -> str:
+        return f"--store {shlex.quote(self.name)}"
+
+    def conn(self) -> Any:
+        """This thread's connection (made on first use, made again if the server dropped it)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            import psycopg
+
+            conn = connect(self.url)
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.execute("SET hnsw.ef_search = 128")  # as the files store's graph searches (qa.dense)
+            conn.execute("SET hnsw.iterative_scan = relaxed_order")  # a document filter still finds n rows
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One question's queries in one read-only transaction: one generation from first to last."""
+        conn = self.conn()
+        if conn.info.transaction_status != 0:  # already inside one (a nested call)
+            yield
+            return
+        conn.read_only = True
+        try:
+            with conn.transaction():
+                yield
+        finally:
+            conn.read_only = False
+
+    def _generation(self) -> int | None:
+        conn = self.conn()
+        if not has_store(conn):
+            return None
+        found = conn.execute("SELECT value FROM verbatim.meta WHERE key = 'generation'").fetchone()
+        return int(found[0]) if found and int(found[0]) > 0 else None
+
+    def exists(self) -> bool:
+        return self._generation() is not None
+
+    def load(self) -> PgIndex:
+        conn = self.conn()
+        with self.reading():
+            if not has_store(conn):
+                raise IndexMissingError(f"no index in {self.name} yet: run python -m qa index --store URL PATH...")
+            meta = read_meta(conn, self.name)
+            generation = int(meta["generation"])
+            if generation in self._loaded:
+                return self._loaded[generation]
+            documents = tuple(
+                DocRecord(**{**r, "warnings": tuple(r.get("warnings", ()))})
+                for (r,) in conn.execute("SELECT record FROM verbatim.documents ORDER BY path")
+            )
+            rows = conn.execute("SELECT id, info FROM verbatim.contents ORDER BY id").fetchall()
+        if generation == 0:
+            raise IndexMissingError(f"no index in {self.name} yet: run python -m qa index --store URL PATH...")
+        contents = tuple(
+            Content(**{**info, "page_starts": tuple(info["page_starts"]), "ocr_pages": tuple(info["ocr_pages"])})
+            for _, info in rows
+        )
+        index = PgIndex(
+            model=meta["model"], chunking=meta["chunking"], documents=documents, contents=contents,
+            generation=generation, stats=meta["stats"], content_ids=np.array([r[0] for r in rows], dtype=np.int64),
+            conn=self.conn,
+        )  # fmt: skip
+        with self._guard:
+            self._loaded[generation] = index
+            for old in sorted(self._loaded)[:-_KEPT_GENERATIONS]:
+                del self._loaded[old]
+        return index
+
+    def is_current(self, snapshot: Any) -> bool:
+        return self._generation() == snapshot.generation
+
+    def refresh(self, snapshot: Any) -> PgIndex:
+        generation = self._generation()
+        if generation == snapshot.generation:
+            return snapshot
+        return self._loaded.get(generation or -1) or self.load()
+
+    @contextmanager
+    def lock(self, timeout: float = 0.0) -> Iterator[None]:
+        """Hold the store's write lock (a session advisory lock on a connection of its own)."""
+        writer = connect(self.url)
+        deadline = time.monotonic() + timeout
+        try:
+            while not writer.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"another process is writing the index in {self.name}; try again when it has finished"
+                    )
+                time.sleep(0.2)
+            self._writer = writer
+            yield
+        finally:
+            self._writer = None
+            writer.close()  # the lock goes with the session
+
+    def commit(self, batch: Batch) -> PgIndex:
+        """Write ``batch`` in one transaction (its new passages embedded first, outside it)."""
+        from qa.stores.pg_write import write_batch
+
+        if self._writer is None:
+            raise RuntimeError("commit needs the store's lock")
+        headings: list[str] = []
+        new = batch.embed_new(0, headings, {})
+        with self._writer.transaction():
+            write_batch(self._writer, batch, new, headings)
+        return self.load()
+
+    def read_text(self, key: str) -> str:
+        if key not in self._texts:
+            text = self._content_field(key, "text")
+            with self._guard:
+                if len(self._texts) >= 64:
+                    self._texts.pop(next(iter(self._texts)))
+                self._texts[key] = text
+        return self._texts[key]
+
+    def read_boxes(self, key: str) -> np.ndarray | None:
+        raw = self._content_field(key, "boxes")
+        return None if raw is None else np.frombuffer(raw, dtype=np.float32).reshape(-1, 4)
+
+    def _content_field(self, key: str, column: str) -> Any:
+        sha = key.split(".", 1)[0]
+        found = self.conn().execute(
+            f"SELECT {column}, (info->>'reader')::int FROM verbatim.contents WHERE sha256 = %s", (sha,)
+        ).fetchone()
+        if found is None or text_key(sha, found[1]) != key:
+            raise IndexDamagedError(f"the text {key} is no longer in {self.name}: ask again")
+        return found[0]
+
+    def document_paths(self) -> list[str]:
+        return [r[0] for r in self.conn().execute("SELECT path FROM verbatim.documents ORDER BY path")]
+
+
+__all__ = ["PostgresStore", "StoreError"]
