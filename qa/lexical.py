@@ -247,7 +247,8 @@ class Lexical:
             weight = self.term_idf(term)
             total += weight
             term_id = self.term_ids.get(term)
-            if term_id is not None:
+            # a term of removed passages only stays in the vocabulary: the corpus holds it no more
+            if term_id is not None and self.weights.indptr[term_id + 1] > self.weights.indptr[term_id]:
                 in_corpus += weight
                 in_row += weight if self.weights[term_id, row] > 0 else 0.0
         return (in_row / total, in_corpus / total) if total else (0.0, 0.0)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from qa.config import Settings
 from qa.embedder import Embedder
 from qa.engine import Engine
+from tests.pg_server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -39,6 +41,22 @@ def make_engine(tmp_path: Path, embedder: Embedder) -> Callable[..., Engine]:
 
 
 @pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """A real PostgreSQL with pgvector for the session (tests/pg_server.py); each test takes a new database."""
+    server = Server.start_new()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["files", "postgres"])
+def make_any_engine(request: pytest.FixtureRequest, make_engine: Callable[..., Engine]) -> Callable[..., Engine]:
+    """``make_engine`` on each store in turn: the files store, then a new PostgreSQL database."""
+    if request.param == "files":
+        return make_engine
+    return partial(make_engine, store=request.getfixturevalue("pg_server").new_database())
+
+
+@pytest.fixture(scope="session")
 def article_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Engine:
     """An index of the bundled article, built once for the tests that only ask questions."""
     folder = tmp_path_factory.mktemp("article")
@@ -46,5 +64,17 @@ def article_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     doc.parent.mkdir()
     shutil.copy(ARTICLE, doc)
     engine = Engine(Settings.from_env(index_dir=folder / "index"), embedder=embedder)
+    engine.add([doc])
+    return engine
+
+
+@pytest.fixture(scope="session", params=["files", "postgres"])
+def any_article_engine(request: pytest.FixtureRequest, article_engine: Engine, embedder: Embedder) -> Engine:
+    """``article_engine``, then the same index in a PostgreSQL database."""
+    if request.param == "files":
+        return article_engine
+    url = request.getfixturevalue("pg_server").new_database()
+    doc = article_engine.documents()[0].path
+    engine = Engine(Settings.from_env(index_dir=Path(doc).parent.parent / "pg-local", store=url), embedder=embedder)
     engine.add([doc])
     return engine

@@ -42,8 +42,8 @@ def free_port() -> int:
 class Server:
     """One PostgreSQL server in a folder of its own."""
 
-    def __init__(self, data: Path, port: int, bin_dir: Path, user: str | None) -> None:
-        self.data, self.port, self.bin, self.user = data, port, bin_dir, user
+    def __init__(self, data: Path, port: int, bin_dir: Path, user: str | None, primary: bool = True) -> None:
+        self.data, self.port, self.bin, self.user, self.primary = data, port, bin_dir, user, primary
 
     @classmethod
     def start_new(cls) -> Server:
@@ -93,8 +93,8 @@ class Server:
         """A streaming replica of this server (read-only, following it)."""
         data = self.data.parent / f"replica-{uuid.uuid4().hex[:6]}"
         self.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-D", str(data),
-                 "-R", "-X", "stream")  # fmt: skip
-        replica = Server(data, free_port(), self.bin, self.user)
+                 "-R", "-X", "stream", "-c", "fast")  # fmt: skip
+        replica = Server(data, free_port(), self.bin, self.user, primary=False)
         replica.start()
         return replica
 
@@ -102,7 +102,7 @@ class Server:
         try:
             self.stop()
         finally:
-            shutil.rmtree(self.data.parent, ignore_errors=True)
+            shutil.rmtree(self.data.parent if self.primary else self.data, ignore_errors=True)
 
 
 def wait_for(check: object, seconds: float = 10.0) -> bool:

@@ -35,33 +35,33 @@ def assert_verbatim(engine: Engine, answer) -> None:
             assert p.start <= hit.highlight.start < hit.highlight.end <= p.end
 
 
-def test_answers_cite_exact_slices(article_engine: Engine) -> None:
+def test_answers_cite_exact_slices(any_article_engine: Engine) -> None:
     for question in ["Who wrote the audit?", "taxi licensing", "care homes", "What is the speed of light?"]:
-        answer = article_engine.ask(question, k=5)
+        answer = any_article_engine.ask(question, k=5)
         assert len(answer.hits) == 5
-        assert_verbatim(article_engine, answer)
-    answer = article_engine.ask("Were residential care homes targeted by abusers?", k=3)
+        assert_verbatim(any_article_engine, answer)
+    answer = any_article_engine.ask("Were residential care homes targeted by abusers?", k=3)
     assert "care homes" in answer.hits[0].passage.text.lower()
     assert answer.hits[0].highlight is not None and answer.answered
 
 
-def test_questions_that_are_odd_but_valid(article_engine: Engine) -> None:
+def test_questions_that_are_odd_but_valid(any_article_engine: Engine) -> None:
     for question in ["\U0001f600 \U0001f914", "\u00bfQui\u00e9n escribi\u00f3 el informe?", "<script>alert(1)</script>",
                      "'; DROP TABLE passages; --", "x" * 20000]:  # fmt: skip
-        answer = article_engine.ask(question, k=2)
+        answer = any_article_engine.ask(question, k=2)
         assert len(answer.hits) == 2
-        assert_verbatim(article_engine, answer)
+        assert_verbatim(any_article_engine, answer)
     for empty in ["", "   \n\t "]:
         with pytest.raises(QuestionError):
-            article_engine.ask(empty)
+            any_article_engine.ask(empty)
 
 
-def test_incremental_change_add_delete_duplicate(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+def test_incremental_change_add_delete_duplicate(tmp_path: Path, make_any_engine: Callable[..., Engine]) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "cats.txt").write_text(CATS)
     (docs / "trains.md").write_text(TRAINS)
-    engine = make_engine()
+    engine = make_any_engine()
     first = engine.add([docs])
     assert len(first.added) == 2 and first.passages_embedded == 2
 
@@ -79,7 +79,7 @@ def test_incremental_change_add_delete_duplicate(tmp_path: Path, make_engine: Ca
     assert changed.passages_embedded == 2, "only the changed file and one copy of the duplicate are embedded"
     assert [(Path(a).name, Path(b).name) for a, b in changed.duplicates] == [("copy of budget.txt", "budget.txt")]
 
-    fresh = make_engine()  # what was saved, read back by another process
+    fresh = make_any_engine()  # what was saved, read back by another process
     names = {d.name: d for d in fresh.documents()}
     assert set(names) == {"cats.txt", "budget.txt", "copy of budget.txt"}
     assert names["copy of budget.txt"].duplicate_of == str(docs / "budget.txt")
@@ -90,7 +90,7 @@ def test_incremental_change_add_delete_duplicate(tmp_path: Path, make_engine: Ca
     assert_verbatim(fresh, answer)
 
 
-def test_all_formats_end_to_end(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+def test_all_formats_end_to_end(tmp_path: Path, make_any_engine: Callable[..., Engine]) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "page.html").write_text("<h1>Harbour</h1><p>The harbour master inspects boats every Monday.</p>")
@@ -99,7 +99,7 @@ def test_all_formats_end_to_end(tmp_path: Path, make_engine: Callable[..., Engin
     )
     make_docx(docs / "memo.docx", [("h1", "Memo"), ("p", "The bakery opens at seven in the morning.")])
     (docs / "notes.md").write_text("# Notes\n\nVolcanoes erupt when pressure builds up.")
-    engine = make_engine()
+    engine = make_any_engine()
     report = engine.add([docs])
     assert len(report.added) == 4 and not report.problems
     glacier = engine.ask("How far did the glaciers retreat?", k=1).hits[0]
@@ -108,8 +108,8 @@ def test_all_formats_end_to_end(tmp_path: Path, make_engine: Callable[..., Engin
     assert bakery.passage.source.endswith("memo.docx") and bakery.passage.heading == "Memo"
     for question in ["harbour master", "volcano pressure", "glaciers", "bakery"]:
         assert_verbatim(engine, engine.ask(question, k=4))
-    # extracted texts are kept in the index folder, so citations can be checked later
-    assert len(list((tmp_path / "index" / "texts").glob("*.txt"))) == 4
+    # extracted texts are kept in the index, so citations can be checked later
+    assert all(engine.store.read_text(c.key) for c in engine.snapshot.contents) and len(engine.snapshot.contents) == 4
 
 
 def indexed_cats(tmp_path: Path, make_engine: Callable[..., Engine]) -> tuple[Path, Engine]:
@@ -123,18 +123,18 @@ def indexed_cats(tmp_path: Path, make_engine: Callable[..., Engine]) -> tuple[Pa
 
 
 def test_a_bad_file_does_not_stop_the_others_and_leaves_the_index(
-    tmp_path: Path, make_engine: Callable[..., Engine]
+    tmp_path: Path, make_any_engine: Callable[..., Engine]
 ) -> None:
-    docs, engine = indexed_cats(tmp_path, make_engine)
-    generation = engine.store.current()
+    docs, engine = indexed_cats(tmp_path, make_any_engine)
+    generation = engine.snapshot.generation
     (docs / "empty.txt").write_text("")
     (docs / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
     only_bad = engine.add([docs / "empty.txt", docs / "binary.txt"])
-    assert len(only_bad.problems) == 2 and engine.store.current() == generation
+    assert len(only_bad.problems) == 2 and make_any_engine().snapshot.generation == generation
     (docs / "trains.txt").write_text(TRAINS)
     mixed = engine.add([docs])
     assert [Path(p).name for p in mixed.added] == ["trains.txt"] and len(mixed.problems) == 2
-    assert {d.name for d in make_engine().documents()} == {"cats.txt", "trains.txt"}
+    assert {d.name for d in make_any_engine().documents()} == {"cats.txt", "trains.txt"}
 
 
 def test_a_failed_save_keeps_the_previous_index(
@@ -178,17 +178,17 @@ def test_damage_and_other_format_versions_are_detected(tmp_path: Path, make_engi
     assert rebuilt.added and make_engine().ask("cats", k=1).hits[0].passage.text == CATS
 
 
-def test_a_second_writer_is_refused_clearly(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+def test_a_second_writer_is_refused_clearly(tmp_path: Path, make_any_engine: Callable[..., Engine]) -> None:
     (tmp_path / "cats.txt").write_text(CATS)
-    engine = make_engine()
+    engine = make_any_engine()
     with engine.store.lock(), pytest.raises(IndexBusyError, match="another process"):
-        make_engine().add([tmp_path / "cats.txt"])
+        make_any_engine().add([tmp_path / "cats.txt"])
 
 
-def test_remove_a_document(tmp_path: Path, make_engine: Callable[..., Engine]) -> None:
+def test_remove_a_document(tmp_path: Path, make_any_engine: Callable[..., Engine]) -> None:
     (tmp_path / "cats.txt").write_text(CATS)
     (tmp_path / "trains.txt").write_text(TRAINS)
-    engine = make_engine()
+    engine = make_any_engine()
     engine.add([tmp_path])
     engine.remove(str(tmp_path / "trains.txt"))
     assert [d.name for d in engine.documents()] == ["cats.txt"]

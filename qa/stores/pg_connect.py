@@ -76,6 +76,8 @@ def _ensure_vector(conn: Any, shown: str) -> None:
     try:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     except psycopg.Error as exc:
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+            return  # another process created it at the same moment
         reason = _first_line(str(exc), "")
         raise StoreError(
             f"the database {shown} has no vector extension and it could not be added ({reason}): "

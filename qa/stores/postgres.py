@@ -140,6 +140,8 @@ class PostgresStore:
         writer = connect(self.url)
         deadline = time.monotonic() + timeout
         try:
+            if writer.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                raise StoreError(f"the database {self.name} is read-only (a replica): index through the primary's URL")
             while not writer.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
                 if time.monotonic() >= deadline:
                     raise IndexBusyError(
