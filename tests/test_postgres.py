@@ -158,7 +158,9 @@ def test_a_killed_indexer_loses_nothing_and_shows_nothing_half_written(tmp_path:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
         with psycopg.connect(url, autocommit=True) as watcher:
             assert wait_for(lambda: watcher.execute(waiting).fetchone()[0] == 1, 120), "the indexer never got there"
             written = watcher.execute(
