@@ -52,6 +52,7 @@ def make_hits(
     """The ranked rows as hits: the passage, its answer sentence, and its support."""
     terms = set(tokenize(asked.searched))
     passages = passages_of([r.row for r in ranked])
+    coverage = snapshot.coverage(terms, [r.row for r in ranked])
     return tuple(
         Hit(
             rank=i + 1,
@@ -62,10 +63,10 @@ def make_hits(
             lexical=r.lexical,
             sentence=r.sentence_score,
             support=model.support(
-                max(r.sentence_score, r.dense), *snapshot.coverage(terms, r.row), background=background
+                max(r.sentence_score, r.dense), *covered, background=background
             ),
         )
-        for i, (r, passage) in enumerate(zip(ranked, passages, strict=True))
+        for i, (r, passage, covered) in enumerate(zip(ranked, passages, coverage, strict=True))
     )
 
 

@@ -52,9 +52,10 @@ def measure(engine: Engine, questions: list[tuple[str, int]]) -> Measured:
     for text, label in questions:
         answer = engine.ask(text)
         terms = set(tokenize(answer.searched))
+        covered = engine.snapshot.coverage(terms, [h.passage.id for h in answer.hits])
         rows = [
-            (max(h.sentence or 0.0, h.dense or 0.0) - background, *engine.snapshot.coverage(terms, h.passage.id))
-            for h in answer.hits
+            (max(h.sentence or 0.0, h.dense or 0.0) - background, *held)
+            for h, held in zip(answer.hits, covered, strict=True)
         ]
         measured.labels.append(label)
         measured.passages.append(np.array(rows or [(0.0, 0.0, 0.0)], dtype=np.float64))

@@ -135,8 +135,8 @@ class Snapshot:
     def term_idf(self, term: str) -> float:
         return self.lexical.term_idf(term)
 
-    def coverage(self, terms: set[str], row: int) -> tuple[float, float]:
-        return self.lexical.coverage(terms, row)
+    def coverage(self, terms: set[str], rows: Sequence[int]) -> list[tuple[float, float]]:
+        return [self.lexical.coverage(terms, row) for row in rows]
 
     def salience(self, term: str, contents: frozenset[int]) -> float:
         """How much ``term`` is what the given documents are about: the share of their passages that hold it, times

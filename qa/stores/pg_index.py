@@ -143,21 +143,24 @@ class PgIndex:
         found = self._terms([term])
         return found[term][1] if term in found else _idf(self.stats["passages"], 0)
 
-    def coverage(self, terms: set[str], row: int) -> tuple[float, float]:
+    def coverage(self, terms: set[str], rows: Sequence[int]) -> list[tuple[float, float]]:
         known = self._terms(sorted(terms))
-        held = {r[0] for r in self.conn().execute(
-            "SELECT term_id FROM verbatim.postings WHERE term_id = ANY(%s) AND passage_id = %s",
-            ([v[0] for v in known.values()], row),
-        ).fetchall()}  # fmt: skip
+        held: dict[int, set[int]] = {}
+        for row, term_id in self.conn().execute(
+            "SELECT passage_id, term_id FROM verbatim.postings WHERE term_id = ANY(%s) AND passage_id = ANY(%s)",
+            ([v[0] for v in known.values()], [int(r) for r in rows]),
+        ):
+            held.setdefault(row, set()).add(term_id)
         unseen = _idf(self.stats["passages"], 0)
-        total = in_row = in_corpus = 0.0
-        for term in terms:
-            weight = known[term][1] if term in known else unseen
-            total += weight
-            if term in known:
-                in_corpus += weight
-                in_row += weight if known[term][0] in held else 0.0
-        return (in_row / total, in_corpus / total) if total else (0.0, 0.0)
+        weights = {term: known[term][1] if term in known else unseen for term in terms}
+        total = sum(weights.values())
+        in_corpus = sum(w for term, w in weights.items() if term in known)
+        found = []
+        for row in rows:
+            has = held.get(int(row), set())
+            in_row = sum(w for term, w in weights.items() if term in known and known[term][0] in has)
+            found.append((in_row / total, in_corpus / total) if total else (0.0, 0.0))
+        return found
 
     def salience(self, term: str, contents: frozenset[int]) -> float:
         known = self._terms([term])
@@ -174,21 +177,18 @@ class PgIndex:
     def rows(self, rows: Sequence[int]) -> list[Row]:
         ids = [int(r) for r in rows]
         fields = {r[0]: r[1:] for r in self.conn().execute(
-            "SELECT id, content_id, start, stop, line, page, heading FROM verbatim.passages WHERE id = ANY(%s)", (ids,)
+            "SELECT p.id, p.content_id, p.start, p.stop, p.line, p.page, p.heading, s.starts, s.stops"
+            " FROM verbatim.passages p LEFT JOIN LATERAL (SELECT array_agg(start ORDER BY ord) AS starts,"
+            " array_agg(stop ORDER BY ord) AS stops FROM verbatim.sentences WHERE passage_id = p.id) s ON true"
+            " WHERE p.id = ANY(%s)", (ids,)
         ).fetchall()}  # fmt: skip
-        sentences: dict[int, list[Span]] = {}
-        for row, start, stop in self.conn().execute(
-            "SELECT passage_id, start, stop FROM verbatim.sentences WHERE passage_id = ANY(%s)"
-            " ORDER BY passage_id, ord",
-            (ids,),
-        ).fetchall():
-            sentences.setdefault(row, []).append(Span(start, stop))
         found = []
         for row in ids:
             if row not in fields:
                 raise LookupError(f"passage {row} is no longer in the index")
-            content, start, stop, line, page, heading = fields[row]
-            found.append(Row(self._ordinals[content], start, stop, line, page, heading, tuple(sentences.get(row, ()))))
+            content, start, stop, line, page, heading, starts, stops = fields[row]
+            sentences = tuple(Span(a, b) for a, b in zip(starts or (), stops or (), strict=True))
+            found.append(Row(self._ordinals[content], start, stop, line, page, heading, sentences))
         return found
 
     def passage_lengths(self) -> np.ndarray:

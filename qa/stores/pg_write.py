@@ -6,55 +6,81 @@ A writer killed at any point leaves the previous generation answering: nothing i
 from __future__ import annotations
 
 import json
-from collections import Counter
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from qa.dense import EXACT_UP_TO
-from qa.lexical import tokenize
+from qa.lexical import Lexical
+from qa.snapshot import DocRecord
 from qa.stores.batch import Batch, NewRows, model_of
+from qa.stores.pg_copy import copy_rows
 from qa.stores.pg_schema import SCHEMA_VERSION, hnsw_index, tables, write_meta
 
 _EMPTY_STATS = {"passages": 0, "passage_len": 0.0, "pages": 0, "page_len": 0.0}
 _TABLES = ("documents", "contents", "pages", "passages", "sentences", "terms", "postings", "page_postings")
 
 
-def write_batch(conn: Any, batch: Batch, new: NewRows, headings: list[str]) -> int:
-    """Apply ``batch`` (its new texts already embedded as ``new``) inside the caller's transaction; the new
-    generation's number."""
-    from pgvector import HalfVector
+@dataclass
+class Write:
+    """What one batch changes, in the store's terms."""
 
+    new: NewRows  # the new texts' passages, embedded, with their term counts
+    counts: sparse.csr_matrix  # passages x ``vocab`` term counts of ``new``'s passages
+    vocab: list[str]
+    headings: list[str]  # ``new.table.heading`` indexes these
+    documents: tuple[DocRecord, ...]  # every file indexed after the batch
+    model: dict[str, Any]
+    chunking: dict[str, int]
+    drop: list[str]  # content hashes whose texts go (no file holds them, or a new reading replaces them)
+    moved: dict[str, str]  # content hash -> the file now cited for a text kept
+    rebuild: bool = False  # everything before goes
+
+
+def write_of(batch: Batch) -> Write:
+    """The batch's changes: its new texts embedded (before any transaction opens) and counted, what goes."""
+    headings: list[str] = []
+    new = batch.embed_new(0, headings, {})
+    lexical = Lexical.build(new.passage_texts)
+    holders, old = batch.holders(), batch.old
+    contents = old.contents if old is not None else ()
+    kept = [c for c in contents if c.sha256 in holders and c.sha256 not in batch.fresh]
+    return Write(
+        new, lexical.counts, lexical.vocab, headings, batch.documents(), model_of(batch.embedder),
+        batch.chunking.as_dict(), drop=[c.sha256 for c in contents if c not in kept],
+        moved={c.sha256: holders[c.sha256][0] for c in kept if holders[c.sha256][0] != c.source}, rebuild=old is None,
+    )  # fmt: skip
+
+
+def write_batch(conn: Any, write: Write) -> int:
+    """Apply ``write`` inside the caller's transaction; the new generation's number."""
     if conn.execute("SELECT to_regclass('verbatim.meta') IS NULL").fetchone()[0]:
-        for statement in tables(batch.embedder.dimension):
+        for statement in tables(int(write.model["dimension"])):
             conn.execute(statement)
         write_meta(conn, {"schema_version": SCHEMA_VERSION, "generation": 0, "next": _next_ids(0, 0, 0, 0),
                           "stats": _EMPTY_STATS})  # fmt: skip
     meta = {k: v for k, v in conn.execute("SELECT key, value FROM verbatim.meta FOR UPDATE")}
     next_ids, stats = dict(meta["next"]), dict(meta["stats"])
-    holders = batch.holders()
-    if batch.old is None:  # a rebuild: everything goes
+    if write.rebuild:
         conn.execute("TRUNCATE " + ", ".join(f"verbatim.{t}" for t in _TABLES))
         stats = dict(_EMPTY_STATS)
     else:
-        gone = [c.sha256 for c in batch.old.contents if c.sha256 not in holders or c.sha256 in batch.fresh]
-        stats = _drop(conn, gone, stats)
-        for content in batch.old.contents:
-            kept = content.sha256 in holders and content.sha256 not in batch.fresh
-            if kept and holders[content.sha256][0] != content.source:  # the file cited moved to another copy
-                conn.execute(
-                    "UPDATE verbatim.contents SET info = jsonb_set(info, '{source}', %s) WHERE sha256 = %s",
-                    (json.dumps(holders[content.sha256][0]), content.sha256),
-                )
-    stats = _insert(conn, new, headings, next_ids, stats, HalfVector)
+        stats = _drop(conn, write.drop, stats)
+        for sha, source in write.moved.items():  # the file cited moved to another copy
+            conn.execute(
+                "UPDATE verbatim.contents SET info = jsonb_set(info, '{source}', %s) WHERE sha256 = %s",
+                (json.dumps(source), sha),
+            )
+    stats = _insert(conn, write, next_ids, stats)
     conn.execute("DELETE FROM verbatim.documents")
     with conn.cursor() as cur, cur.copy("COPY verbatim.documents (path, record) FROM STDIN") as copy:
-        for record in batch.documents():
+        for record in write.documents:
             copy.write_row((record.path, json.dumps(asdict(record))))
     generation = int(meta["generation"]) + 1
-    write_meta(conn, {"generation": generation, "next": next_ids, "stats": stats, "model": model_of(batch.embedder),
-                      "chunking": batch.chunking.as_dict()})  # fmt: skip
+    write_meta(conn, {"generation": generation, "next": next_ids, "stats": stats, "model": write.model,
+                      "chunking": write.chunking})  # fmt: skip
     if stats["passages"] > EXACT_UP_TO:
         conn.execute(hnsw_index())
     return generation
@@ -94,90 +120,86 @@ def _drop(conn: Any, shas: list[str], stats: dict[str, float]) -> dict[str, floa
     }  # fmt: skip
 
 
-def _insert(conn: Any, new: NewRows, headings: list[str], next_ids: dict[str, int], stats: dict[str, float],
-            half: type) -> dict[str, float]:  # fmt: skip
+def _insert(conn: Any, write: Write, next_ids: dict[str, int], stats: dict[str, float]) -> dict[str, float]:
     """Insert the new texts and their rows; ``next_ids`` moves past the ids they take."""
-    table = new.table
+    new, table, counts = write.new, write.new.table, write.counts.tocsr()
     n = len(table)
-    counts = [Counter(tokenize(text)) for text in new.passage_texts]
-    lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
-    content_ids = [next_ids["content"] + i for i in range(len(new.contents))]
-    passage_ids = next_ids["passage"] + np.arange(n)
+    lengths = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    content_ids = next_ids["content"] + np.arange(len(new.contents))
+    passage_ids = next_ids["passage"] + np.arange(n, dtype=np.int64)
     first_rows = next_ids["passage"] + np.searchsorted(table.content, np.arange(len(new.contents)))
     # a page: the passages of one text that start on one page (a text without pages is one page)
-    page_keys = list(zip(table.content.tolist(), table.page.tolist(), strict=True))
-    page_of: dict[tuple[int, int], int] = {}
-    for key in page_keys:
-        page_of.setdefault(key, next_ids["page"] + len(page_of))
-    page_ids = [page_of[key] for key in page_keys]
-    page_counts: dict[int, Counter[str]] = {}
-    for page, terms in zip(page_ids, counts, strict=True):
-        page_counts.setdefault(page, Counter()).update(terms)
-    term_ids = _term_ids(conn, counts, page_counts, next_ids)
+    keys = table.content.astype(np.int64) * (int(table.page.max(initial=0)) + 1) + table.page
+    unique_keys, page_of_row = np.unique(keys, return_inverse=True)
+    page_ids = next_ids["page"] + np.arange(len(unique_keys), dtype=np.int64)
+    by_page = sparse.csr_matrix((np.ones(n), (page_of_row, np.arange(n))), shape=(len(unique_keys), n))
+    page_counts = (by_page @ counts).tocsr()
+    page_lengths = np.asarray(page_counts.sum(axis=1), dtype=np.float64).ravel()
+    term_ids = _term_ids(conn, write.vocab, counts, page_counts, next_ids)
     with conn.cursor() as cur:
         with cur.copy("COPY verbatim.contents (id, sha256, info, text, boxes) FROM STDIN") as copy:
-            for db_id, content, first in zip(content_ids, new.contents, first_rows.tolist(), strict=True):
+            for db_id, content, first in zip(content_ids.tolist(), new.contents, first_rows.tolist(), strict=True):
                 text, boxes = new.texts[content.key]
                 info = json.dumps(asdict(replace(content, first_row=first)))
                 raw = None if boxes is None else np.ascontiguousarray(boxes, np.float32).tobytes()
                 copy.write_row((db_id, content.sha256, info, text, raw))
-        with cur.copy("COPY verbatim.pages (id, content_id, length) FROM STDIN") as copy:
-            for (content, _), page in page_of.items():
-                copy.write_row((page, content_ids[content], float(sum(page_counts[page].values()))))
+        page_content = content_ids[table.content[np.unique(page_of_row, return_index=True)[1]]]
+        copy_rows(cur, "COPY verbatim.pages (id, content_id, length) FROM STDIN (FORMAT BINARY)",
+                  [("int8", page_ids), ("int4", page_content), ("float4", page_lengths)])  # fmt: skip
         with cur.copy("COPY verbatim.passages (id, content_id, page_id, start, stop, line, page, heading, length,"
                       " embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:  # fmt: skip
             copy.set_types(["int8", "int4", "int8", "int4", "int4", "int4", "int4", "text", "float4", "vector"])
+            headings = [write.headings[h] if h >= 0 else None for h in table.heading.tolist()]
             for i in range(n):
-                heading = int(table.heading[i])
-                copy.write_row((int(passage_ids[i]), content_ids[int(table.content[i])], page_ids[i],
-                                int(table.start[i]), int(table.end[i]), int(table.line[i]), int(table.page[i]),
-                                headings[heading] if heading >= 0 else None, float(lengths[i]),
+                copy.write_row((int(passage_ids[i]), int(content_ids[int(table.content[i])]),
+                                int(page_ids[page_of_row[i]]), int(table.start[i]), int(table.end[i]),
+                                int(table.line[i]), int(table.page[i]), headings[i], float(lengths[i]),
                                 np.asarray(new.vectors[i], np.float32)))  # fmt: skip
-        with cur.copy("COPY verbatim.sentences (passage_id, ord, start, stop, embedding) FROM STDIN"
-                      " WITH (FORMAT BINARY)") as copy:  # fmt: skip
-            copy.set_types(["int8", "int4", "int4", "int4", "halfvec"])
-            for i in range(n):
-                lo, hi = int(table.sentence_ptr[i]), int(table.sentence_ptr[i + 1])
-                for j in range(lo, hi):
-                    vector = half(new.sentence_vectors[j].astype(np.float16))
-                    copy.write_row((int(passage_ids[i]), j - lo, int(table.sentence_start[j]),
-                                    int(table.sentence_end[j]), vector))  # fmt: skip
-        with cur.copy("COPY verbatim.postings (term_id, passage_id, tf, dl) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "int8", "float4", "float4"])
-            for i, terms in enumerate(counts):
-                for term, tf in terms.items():
-                    copy.write_row((term_ids[term], int(passage_ids[i]), float(tf), float(lengths[i])))
-        with cur.copy("COPY verbatim.page_postings (term_id, page_id, tf, dl) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "int8", "float4", "float4"])
-            for page, terms in page_counts.items():
-                dl = float(sum(terms.values()))
-                for term, tf in terms.items():
-                    copy.write_row((term_ids[term], page, float(tf), dl))
+        per_passage = np.diff(table.sentence_ptr)
+        copy_rows(cur, "COPY verbatim.sentences (passage_id, ord, start, stop, embedding) FROM STDIN (FORMAT BINARY)", [
+            ("int8", np.repeat(passage_ids, per_passage)),
+            ("int4", np.arange(int(table.sentence_ptr[-1])) - np.repeat(table.sentence_ptr[:-1], per_passage)),
+            ("int4", table.sentence_start), ("int4", table.sentence_end),
+            ("halfvec", np.asarray(new.sentence_vectors, dtype=np.float16)),
+        ])  # fmt: skip
+        postings = (("postings (term_id, passage_id", counts, passage_ids, lengths),
+                    ("page_postings (term_id, page_id", page_counts, page_ids, page_lengths))
+        for name, matrix, ids, dl in postings:
+            rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+            copy_rows(cur, f"COPY verbatim.{name}, tf, dl) FROM STDIN (FORMAT BINARY)", [
+                ("int4", term_ids[matrix.indices]), ("int8", ids[rows]), ("float4", matrix.data), ("float4", dl[rows]),
+            ])  # fmt: skip
     next_ids.update(content=next_ids["content"] + len(content_ids), passage=next_ids["passage"] + n,
-                    page=next_ids["page"] + len(page_of))  # fmt: skip
+                    page=next_ids["page"] + len(page_ids))  # fmt: skip
     return {
         "passages": stats["passages"] + n, "passage_len": stats["passage_len"] + float(lengths.sum()),
-        "pages": stats["pages"] + len(page_of), "page_len": stats["page_len"] + float(lengths.sum()),
+        "pages": stats["pages"] + len(page_ids), "page_len": stats["page_len"] + float(page_lengths.sum()),
     }  # fmt: skip
 
 
-def _term_ids(conn: Any, counts: list[Counter[str]], pages: dict[int, Counter[str]], next_ids: dict[str, int]
-              ) -> dict[str, int]:  # fmt: skip
-    """Every term of the new passages with its id (new terms added), their document frequencies raised."""
-    df = Counter(term for terms in counts for term in terms)
-    page_df = Counter(term for terms in pages.values() for term in terms)
-    words = sorted(df)
-    ids = dict(conn.execute("SELECT term, id FROM verbatim.terms WHERE term = ANY(%s)", (words,)).fetchall())
-    fresh = [w for w in words if w not in ids]
-    for i, word in enumerate(fresh):
-        ids[word] = next_ids["term"] + i
+def _term_ids(conn: Any, vocab: list[str], counts: sparse.csr_matrix, pages: sparse.csr_matrix,
+              next_ids: dict[str, int]) -> np.ndarray:  # fmt: skip
+    """The database id of each term of ``vocab`` (new terms added), their document frequencies raised."""
+    df = np.bincount(counts.indices, minlength=len(vocab))
+    page_df = np.bincount(pages.indices, minlength=len(vocab))
+    used = np.flatnonzero(df)
+    words = [vocab[i] for i in used]
+    known = dict(conn.execute("SELECT term, id FROM verbatim.terms WHERE term = ANY(%s)", (words,)).fetchall())
+    ids = np.full(len(vocab), -1, dtype=np.int64)
+    fresh = []
+    for i, word in zip(used.tolist(), words, strict=True):
+        if word in known:
+            ids[i] = known[word]
+        else:
+            ids[i] = next_ids["term"] + len(fresh)
+            fresh.append(i)
     next_ids["term"] += len(fresh)
     with conn.cursor() as cur, cur.copy("COPY verbatim.terms (id, term, df, page_df) FROM STDIN") as copy:
-        for word in fresh:
-            copy.write_row((ids[word], word, 0, 0))
+        for i in fresh:
+            copy.write_row((int(ids[i]), vocab[i], 0, 0))
     conn.execute(
         "UPDATE verbatim.terms t SET df = t.df + d.df, page_df = t.page_df + d.page_df"
         " FROM unnest(%s::int[], %s::int[], %s::int[]) d(id, df, page_df) WHERE t.id = d.id",
-        ([ids[w] for w in words], [df[w] for w in words], [page_df[w] for w in words]),
+        (ids[used].tolist(), df[used].tolist(), page_df[used].tolist()),
     )
     return ids

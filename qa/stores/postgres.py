@@ -41,6 +41,7 @@ class PostgresStore:
         self._texts: dict[str, str] = {}
         self._guard = threading.Lock()
         self._writer: Any = None
+        self._has_store = False
 
     @property
     def name(self) -> str:
@@ -86,8 +87,10 @@ class PostgresStore:
 
     def _generation(self) -> int | None:
         conn = self.conn()
-        if not has_store(conn):
-            return None
+        if not self._has_store:
+            if not has_store(conn):
+                return None
+            self._has_store = True  # the tables, once made, stay
         found = conn.execute("SELECT value FROM verbatim.meta WHERE key = 'generation'").fetchone()
         return int(found[0]) if found and int(found[0]) > 0 else None
 
@@ -156,14 +159,13 @@ class PostgresStore:
 
     def commit(self, batch: Batch) -> PgIndex:
         """Write ``batch`` in one transaction (its new passages embedded first, outside it)."""
-        from qa.stores.pg_write import write_batch
+        from qa.stores.pg_write import write_batch, write_of
 
         if self._writer is None:
             raise RuntimeError("commit needs the store's lock")
-        headings: list[str] = []
-        new = batch.embed_new(0, headings, {})
+        write = write_of(batch)
         with self._writer.transaction():
-            write_batch(self._writer, batch, new, headings)
+            write_batch(self._writer, write)
         return self.load()
 
     def read_text(self, key: str) -> str:
