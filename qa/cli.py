@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
 
     docs = command("documents", _documents, "List the indexed documents.")
     docs.add_argument("--json", action="store_true")
+
+    migrate = command("migrate", _migrate, "Copy the index between --index-dir and --store, embedding nothing again.")
+    migrate.add_argument("--to", choices=("postgres", "files"), default="postgres",
+                         help="the store to copy into (default postgres: from --index-dir into --store)")
+    migrate.add_argument("--replace", action="store_true", help="overwrite an index the target already holds")
 
     evaluate = command("eval", run_eval_command, "Measure retrieval on an evaluation set (see ../shared/eval).")
     add_eval_arguments(evaluate)
@@ -171,6 +177,26 @@ def _mcp(args: argparse.Namespace) -> int:
     engine = _engine(args)
     engine.snapshot  # noqa: B018 - a missing or damaged index is one line on stderr now, not a broken session
     return serve_stdio(engine)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from qa.stores import open_store
+    from qa.stores.files import Store
+    from qa.stores.migrate import files_to_postgres, postgres_to_files
+
+    settings = settings_from(args)
+    if not settings.store:
+        return _fail("migrate needs --store postgresql://... (or VERBATIM_STORE) beside --index-dir")
+    files, pg = Store(settings.index_dir), open_store(settings.index_dir, settings.store)
+    started = time.perf_counter()
+    if args.to == "postgres":
+        copied = files_to_postgres(files, pg, args.replace)  # type: ignore[arg-type]
+        where = f"from {files.root} into {pg.name}"
+    else:
+        copied = postgres_to_files(pg, files, args.replace)  # type: ignore[arg-type]
+        where = f"from {pg.name} into {files.root}"
+    print(f"Copied {copied} passages {where} in {time.perf_counter() - started:.1f}s; nothing was embedded again.")
+    return 0
 
 
 def _documents(args: argparse.Namespace) -> int:

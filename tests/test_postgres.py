@@ -311,3 +311,25 @@ def test_another_schema_version_is_named_with_what_to_do(tmp_path: Path, pg_serv
         conn.execute("UPDATE verbatim.meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match=r"schema version 99.*upgrade Verbatim"):
         _engine_on(url, tmp_path).ask("cats")
+
+
+def test_migrate_copies_an_index_both_ways_without_embedding(
+    tmp_path: Path, make_engine: Callable[..., Engine], pg_server: Server
+) -> None:
+    docs = _docs(tmp_path / "docs")
+    files = make_engine()
+    files.add([docs])
+    url = pg_server.new_database()
+    into = _cli("migrate", "--index-dir", str(tmp_path / "index"), "--store", url)
+    assert into.returncode == 0 and "nothing was embedded again" in into.stdout, into.stderr
+    pg = make_engine(index_dir=tmp_path / "pg-local", store=url)
+    _same_answers(files, pg)
+    counts_are_exact(url)
+    again = _cli("migrate", "--index-dir", str(tmp_path / "index"), "--store", url)
+    assert again.returncode == 1 and "--replace" in again.stderr and PASSWORD not in again.stderr
+    back = _cli("migrate", "--to", "files", "--index-dir", str(tmp_path / "back"), "--store", url)
+    assert back.returncode == 0, back.stderr
+    _same_answers(files, make_engine(index_dir=tmp_path / "back"))
+    (docs / "budget.txt").write_text(BUDGET)
+    report = make_engine(index_dir=tmp_path / "back").add([docs])  # the copy goes on incrementally
+    assert report.added == [str(docs / "budget.txt")] and report.passages_embedded == 1

@@ -16,16 +16,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa.errors import IndexBusyError, IndexDamagedError, IndexMissingError, StoreError
 from qa.snapshot import Content, DocRecord, text_key
 from qa.stores.batch import Batch
+
+if TYPE_CHECKING:
+    from qa.stores.pg_write import Write
 from qa.stores.pg_connect import check_url, connect, masked
 from qa.stores.pg_index import PgIndex
-from qa.stores.pg_schema import has_store, read_meta
+from qa.stores.pg_schema import AFTER_BATCH, has_store, read_meta
 
 LOCK_KEY = 0x7665726261  # the advisory lock writers take ("verba")
 _KEPT_GENERATIONS = 4  # document lists kept for questions still reading an older generation
@@ -159,13 +162,19 @@ class PostgresStore:
 
     def commit(self, batch: Batch) -> PgIndex:
         """Write ``batch`` in one transaction (its new passages embedded first, outside it)."""
-        from qa.stores.pg_write import write_batch, write_of
+        from qa.stores.pg_write import write_of
+
+        return self.apply(write_of(batch))
+
+    def apply(self, write: Write) -> PgIndex:
+        """Write one batch's changes in one transaction (the lock held), then refresh the planner's view."""
+        from qa.stores.pg_write import write_batch
 
         if self._writer is None:
-            raise RuntimeError("commit needs the store's lock")
-        write = write_of(batch)
+            raise RuntimeError("writing needs the store's lock")
         with self._writer.transaction():
             write_batch(self._writer, write)
+        self._writer.execute(AFTER_BATCH)
         return self.load()
 
     def read_text(self, key: str) -> str:
