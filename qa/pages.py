@@ -81,26 +81,29 @@ class PageImages:
         self._cache: OrderedDict[tuple[str, str, int], tuple[Any, float, float]] = OrderedDict()
         self._lock = threading.Lock()  # PDFium is not thread-safe; the cache is shared
 
-    def page(self, path: str, sha256: str, kind: str, number: int) -> tuple[Any, float, float]:
-        """The page as a PIL image, and the page's width and height in the units of its boxes."""
+    def page(
+        self, path: str, sha256: str, kind: str, number: int, data: bytes | None = None
+    ) -> tuple[Any, float, float]:
+        """The page as a PIL image, and the page's width and height in the units of its boxes; rendered from
+        ``data`` (the file as indexed) when given, else from the file at ``path``."""
         key = (path, sha256, number)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            rendered = _render(path, kind, number)
+            rendered = _render(path, kind, number, data)
             self._cache[key] = rendered
             while len(self._cache) > self.capacity:
                 self._cache.popitem(last=False)
             return rendered
 
-    def marked(self, path: str, sha256: str, kind: str, found: list[PageMarks]) -> bytes:
+    def marked(self, path: str, sha256: str, kind: str, found: list[PageMarks], data: bytes | None = None) -> bytes:
         """The pages of ``found`` with their marks drawn, one under the other, as PNG bytes."""
         from PIL import Image, ImageDraw
 
         drawn = []
         for page in found:
-            image, width, height = self.page(path, sha256, kind, page.page)
+            image, width, height = self.page(path, sha256, kind, page.page, data)
             scale_x, scale_y = image.width / width, image.height / height
             overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
             draw = ImageDraw.Draw(overlay)
@@ -120,17 +123,17 @@ class PageImages:
         return out.getvalue()
 
 
-def _render(path: str, kind: str, number: int) -> tuple[Any, float, float]:
+def _render(path: str, kind: str, number: int, data: bytes | None = None) -> tuple[Any, float, float]:
     if kind == "image":
         from PIL import Image, ImageSequence
 
-        with Image.open(path) as image:
+        with Image.open(path if data is None else io.BytesIO(data)) as image:
             frame = next(f for n, f in enumerate(ImageSequence.Iterator(image)) if n == number - 1).convert("RGB")
         return frame, float(frame.width), float(frame.height)
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(path)
+        pdf = pdfium.PdfDocument(path if data is None else data)
     except (pdfium.PdfiumError, OSError) as exc:
         raise DocumentError(path, f"cannot be opened to show its page ({exc})") from exc
     try:
@@ -157,6 +160,10 @@ def page_png(snapshot: Index, store: IndexStore, images: PageImages, source: str
         raise DocumentError(source, f"was indexed without its page layout; index it again ({rebuild_command()})")
     if not 0 <= start < end <= len(boxes):
         raise QuestionError(f"no passage of {os.path.basename(source)} runs from {start} to {end}")
+    found = marks(boxes, content.page_starts, start, end, answer)
+    data = store.read_original(content.sha256)  # a shared store keeps the file as indexed, for every server
+    if data is not None:
+        return images.marked(source, content.sha256, content.kind, found, data)
     record = next(d for d in snapshot.documents if d.path == source)
     try:
         unchanged = os.path.getsize(source) == record.size and os.path.getmtime(source) == record.mtime
@@ -164,4 +171,4 @@ def page_png(snapshot: Index, store: IndexStore, images: PageImages, source: str
         unchanged = False
     if not unchanged:
         raise DocumentError(source, "has changed or moved since it was indexed; index it again to see its pages")
-    return images.marked(source, content.sha256, content.kind, marks(boxes, content.page_starts, start, end, answer))
+    return images.marked(source, content.sha256, content.kind, found)

@@ -46,7 +46,8 @@ class Server:
         self.data, self.port, self.bin, self.user, self.primary = data, port, bin_dir, user, primary
 
     @classmethod
-    def start_new(cls) -> Server:
+    def start_new(cls, durable: bool = False, settings: str = "") -> Server:
+        """A new server; ``durable`` keeps fsync on (benchmarks), ``settings`` are added to postgresql.conf."""
         bin_dir, user = _binaries()
         home = Path(tempfile.mkdtemp(prefix="verbatim-pg-"))
         os.chmod(home, 0o777)
@@ -57,7 +58,8 @@ class Server:
         server.run("initdb", "-D", str(server.data), "-U", "postgres", "--auth=scram-sha-256", f"--pwfile={secret}",
                    "-E", "utf8", "--no-sync")  # fmt: skip
         with open(server.data / "postgresql.conf", "a") as conf:
-            conf.write("wal_level = replica\nmax_wal_senders = 4\nfsync = off\nmax_connections = 200\n")
+            conf.write("wal_level = replica\nmax_wal_senders = 4\nmax_connections = 200\n" + settings)
+            conf.write("" if durable else "fsync = off\n")  # tests: a crash of the machine is not what they test
         with open(server.data / "pg_hba.conf", "a") as hba:
             hba.write("host replication postgres 127.0.0.1/32 scram-sha-256\n")
         server.start()

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from qa.engine import Engine
-from qa.errors import IndexMissingError, StoreError
+from qa.errors import DocumentError, IndexMissingError, StoreError
 from tests.app_server import running_app
 from tests.conftest import ARTICLE, ROOT
 from tests.docmaker import make_pdf
@@ -107,6 +107,12 @@ def test_same_answers_as_the_files_store_across_incremental_batches(
     )
     follow = pg.ask("and how far?", history=["What happened to the glaciers?"])
     assert follow.searched == files.ask("and how far?", history=["What happened to the glaciers?"]).searched
+    # another server, where the PDF is not on disk, draws its page from the file the database keeps
+    (docs / "report.pdf").rename(tmp_path / "elsewhere.pdf")
+    with pytest.raises(DocumentError, match="changed or moved"):
+        files.page_image(hit.passage.source, hit.passage.start, hit.passage.end)
+    other = make_engine(index_dir=tmp_path / "other-server", store=url)
+    assert other.page_image(hit.passage.source, hit.passage.start, hit.passage.end)[:4] == b"\x89PNG"
 
 
 def test_a_failed_batch_leaves_the_previous_index(

@@ -49,6 +49,10 @@ class IndexStore(Protocol):
 
     def read_boxes(self, key: str) -> np.ndarray | None: ...
 
+    def read_original(self, sha256: str) -> bytes | None:
+        """The file a PDF or image text was read from, as indexed, when the store keeps it (None: read the file)."""
+        ...
+
     def document_paths(self) -> list[str]: ...
 
     def rebuild_option(self) -> str:

@@ -237,6 +237,10 @@ class Store:
     def read_text(self, key: str) -> str:
         return _read_text(str(self.texts_dir / f"{key}.txt"))
 
+    def read_original(self, sha256: str) -> bytes | None:
+        """None: a files index is read on the machine that holds its documents, so pages come from the files."""
+        return None
+
     def read_boxes(self, key: str) -> np.ndarray | None:
         """Each character's box (x0, top, x1, bottom) on its page, or None for a text without pages."""
         path = self.texts_dir / f"{key}.boxes.npy"

@@ -15,7 +15,7 @@ from qa.passages import PassageTable
 from qa.snapshot import Snapshot
 from qa.stores.batch import NewRows
 from qa.stores.files import Store
-from qa.stores.pg_write import Write
+from qa.stores.pg_write import Write, originals_of
 from qa.stores.postgres import PostgresStore
 
 BLOCK = 100_000  # rows of vectors read at a time
@@ -32,7 +32,8 @@ def files_to_postgres(files: Store, pg: PostgresStore, replace_existing: bool = 
     texts = {c.key: (files.read_text(c.key), files.read_boxes(c.key)) for c in snapshot.contents}
     new = NewRows(list(snapshot.contents), texts, snapshot.passages, [], vectors, sentences)
     write = Write(new, snapshot.lexical.counts, list(snapshot.lexical.vocab), list(snapshot.headings),
-                  snapshot.documents, snapshot.model, snapshot.chunking, drop=[], moved={}, rebuild=True)  # fmt: skip
+                  snapshot.documents, snapshot.model, snapshot.chunking, originals=_originals(snapshot),
+                  drop=[], moved={}, rebuild=True)  # fmt: skip
     with pg.lock():
         pg.apply(write)
     return n
@@ -88,6 +89,13 @@ def postgres_to_files(pg: PostgresStore, files: Store, replace_existing: bool = 
             files.write_text(content.key, pg.read_text(content.key), pg.read_boxes(content.key))
         files.save(snapshot)
     return len(rows)
+
+
+def _originals(snapshot: Snapshot) -> dict[str, bytes]:
+    holders = {}
+    for document in snapshot.documents:
+        holders.setdefault(document.sha256, []).append(document.path)
+    return originals_of(NewRows(list(snapshot.contents), {}, snapshot.passages, [], np.zeros(0), np.zeros(0)), holders)
 
 
 def _read_all(matrix: object, n: int, dim: int, dtype: type) -> np.ndarray:

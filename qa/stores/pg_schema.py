@@ -4,7 +4,8 @@
   next free ids (never reused: a question in flight never meets a new passage under an old id) and the BM25
   corpus statistics (passages and pages, with their summed lengths), kept exact by every batch.
 - ``documents``: every file indexed (its record as JSON); ``contents``: each distinct text with its fields, the
-  text itself (citations slice it) and its characters' boxes (the page view marks them).
+  text itself (citations slice it) and its characters' boxes (the page view marks them); ``originals``: the
+  PDF and image files as indexed, so that every server can draw a passage on its page.
 - ``passages``: every field a citation needs, its page's id, its length in terms and its vector (pgvector,
   with an HNSW index once the collection is past ``EXACT_UP_TO`` passages, as the files store chooses);
   ``sentences``: each passage's sentences and their vectors (half precision, as the files store keeps them).
@@ -32,6 +33,7 @@ def tables(dimension: int) -> list[str]:
         "CREATE TABLE verbatim.documents (path text PRIMARY KEY, record jsonb NOT NULL)",
         "CREATE TABLE verbatim.contents (id integer PRIMARY KEY, sha256 text NOT NULL UNIQUE, info jsonb NOT NULL,"
         " text text NOT NULL, boxes bytea)",
+        "CREATE TABLE verbatim.originals (sha256 text PRIMARY KEY, data bytea NOT NULL)",
         "CREATE TABLE verbatim.pages (id bigint PRIMARY KEY, content_id integer NOT NULL, length real NOT NULL)",
         "CREATE INDEX ON verbatim.pages (content_id)",
         "CREATE TABLE verbatim.passages (id bigint PRIMARY KEY, content_id integer NOT NULL, page_id bigint NOT NULL,"

@@ -5,8 +5,10 @@ A writer killed at any point leaves the previous generation answering: nothing i
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,7 @@ from qa.stores.pg_copy import copy_rows
 from qa.stores.pg_schema import SCHEMA_VERSION, hnsw_index, tables, write_meta
 
 _EMPTY_STATS = {"passages": 0, "passage_len": 0.0, "pages": 0, "page_len": 0.0}
-_TABLES = ("documents", "contents", "pages", "passages", "sentences", "terms", "postings", "page_postings")
+_TABLES = ("documents", "contents", "originals", "pages", "passages", "sentences", "terms", "postings", "page_postings")
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Write:
     documents: tuple[DocRecord, ...]  # every file indexed after the batch
     model: dict[str, Any]
     chunking: dict[str, int]
+    originals: dict[str, bytes]  # content hash -> the PDF or image file of a new text (the page view draws it)
     drop: list[str]  # content hashes whose texts go (no file holds them, or a new reading replaces them)
     moved: dict[str, str]  # content hash -> the file now cited for a text kept
     rebuild: bool = False  # everything before goes
@@ -49,9 +52,26 @@ def write_of(batch: Batch) -> Write:
     kept = [c for c in contents if c.sha256 in holders and c.sha256 not in batch.fresh]
     return Write(
         new, lexical.counts, lexical.vocab, headings, batch.documents(), model_of(batch.embedder),
-        batch.chunking.as_dict(), drop=[c.sha256 for c in contents if c not in kept],
+        batch.chunking.as_dict(), originals=originals_of(new, holders),
+        drop=[c.sha256 for c in contents if c not in kept],
         moved={c.sha256: holders[c.sha256][0] for c in kept if holders[c.sha256][0] != c.source}, rebuild=old is None,
     )  # fmt: skip
+
+
+def originals_of(new: NewRows, holders: dict[str, list[str]]) -> dict[str, bytes]:
+    """The files of the new PDF and image texts, read again and checked against the hash they were indexed by."""
+    found = {}
+    for content in new.contents:
+        if content.kind in ("pdf", "image"):
+            for path in holders.get(content.sha256, ()):
+                try:
+                    data = Path(path).read_bytes()
+                except OSError:
+                    continue
+                if hashlib.sha256(data).hexdigest() == content.sha256:
+                    found[content.sha256] = data
+                    break
+    return found
 
 
 def write_batch(conn: Any, write: Write) -> int:
@@ -74,6 +94,9 @@ def write_batch(conn: Any, write: Write) -> int:
                 (json.dumps(source), sha),
             )
     stats = _insert(conn, write, next_ids, stats)
+    with conn.cursor() as cur, cur.copy("COPY verbatim.originals (sha256, data) FROM STDIN") as copy:
+        for sha, data in write.originals.items():
+            copy.write_row((sha, data))
     conn.execute("DELETE FROM verbatim.documents")
     with conn.cursor() as cur, cur.copy("COPY verbatim.documents (path, record) FROM STDIN") as copy:
         for record in write.documents:
@@ -114,6 +137,7 @@ def _drop(conn: Any, shas: list[str], stats: dict[str, float]) -> dict[str, floa
     conn.execute("DELETE FROM verbatim.passages WHERE content_id = ANY(%(ids)s)", args)
     conn.execute("DELETE FROM verbatim.pages WHERE content_id = ANY(%(ids)s)", args)
     conn.execute("DELETE FROM verbatim.contents WHERE id = ANY(%(ids)s)", args)
+    conn.execute("DELETE FROM verbatim.originals WHERE sha256 = ANY(%s)", (shas,))
     return {
         "passages": stats["passages"] - n, "passage_len": stats["passage_len"] - float(length),
         "pages": stats["pages"] - n_pages, "page_len": stats["page_len"] - float(page_length),

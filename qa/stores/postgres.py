@@ -199,6 +199,10 @@ class PostgresStore:
             raise IndexDamagedError(f"the text {key} is no longer in {self.name}: ask again")
         return found[0]
 
+    def read_original(self, sha256: str) -> bytes | None:
+        found = self.conn().execute("SELECT data FROM verbatim.originals WHERE sha256 = %s", (sha256,)).fetchone()
+        return None if found is None else bytes(found[0])
+
     def document_paths(self) -> list[str]:
         return [r[0] for r in self.conn().execute("SELECT path FROM verbatim.documents ORDER BY path")]
 
