@@ -1,5 +1,5 @@
 """The index as one search sees it in PostgreSQL (``qa.stores.base.Index``): the documents' list held, every
-passage asked for. Candidates come from pgvector (HNSW past ``EXACT_UP_TO`` passages) and from BM25 computed in
+passage asked for. Candidates come from pgvector (HNSW past ``pg_schema.EXACT_UP_TO`` passages) and from BM25 computed in
 SQL over the postings; cosines of candidates and their sentences are computed by the server, so no vector leaves
 it. The scores are those of the files store: the same BM25 (a passage's own plus its page's, Lucene's idf, from
 the exact corpus statistics in ``meta``) and float32 inner products."""
@@ -61,22 +61,32 @@ class PgIndex:
         return np.array([r[0] for r in found], dtype=np.int64)
 
     def lexical_search(self, question: str, n: int, within: frozenset[int]) -> PgHits:
+        """The ``n`` rows of the highest BM25 (their own plus their page's), exactly: the rows holding a term are
+        scored, and the rows of the ``n`` best pages (a row holding none scores its page's alone, and the ``n``
+        best pages' rows score at least that)."""
         terms = self._terms(tokenize(question))
         if not terms:
             return PgHits(np.zeros(0, dtype=np.int64), {}, None)
         ids = self._within(within)
-        where = "" if ids is None else "WHERE ps.content_id = ANY(%(within)s)"
-        found = self.conn().execute(
-            f"""WITH {_QUERY_TERMS},
-            own AS (SELECT po.passage_id, sum(q.idf * po.tf * {K1 + 1} / (po.tf + {K1} * ({1 - B} + {B} * po.dl
-                    / %(avg)s))) AS s FROM verbatim.postings po JOIN q ON po.term_id = q.id GROUP BY po.passage_id),
-            pg AS (SELECT pp.page_id, sum(q.pidf * pp.tf * {K1 + 1} / (pp.tf + {K1} * ({1 - B} + {B} * pp.dl
-                    / %(pavg)s))) AS s FROM verbatim.page_postings pp JOIN q ON pp.term_id = q.id GROUP BY pp.page_id)
+        own = f"""own AS (SELECT po.passage_id, min(po.page_id) AS page_id, sum(q.idf * po.tf * {K1 + 1} / (po.tf + {K1}
+            * ({1 - B} + {B} * po.dl / %(avg)s))) AS s FROM verbatim.postings po JOIN q ON po.term_id = q.id
+            GROUP BY po.passage_id)"""
+        pages = f"""pg AS (SELECT pp.page_id, sum(q.pidf * pp.tf * {K1 + 1} / (pp.tf + {K1} * ({1 - B} + {B} * pp.dl
+            / %(pavg)s))) AS s FROM verbatim.page_postings pp JOIN q ON pp.term_id = q.id GROUP BY pp.page_id)"""
+        if ids is None:
+            sql = f"""WITH {_QUERY_TERMS}, {own}, {pages},
+            top_pages AS (SELECT page_id, s FROM pg ORDER BY s DESC LIMIT %(n)s),
+            scored AS (SELECT own.passage_id AS id, own.s + {PAGE_WEIGHT} * pg.s AS score FROM own
+                       JOIN pg ON pg.page_id = own.page_id
+                       UNION ALL SELECT ps.id, {PAGE_WEIGHT} * t.s FROM top_pages t
+                       JOIN verbatim.passages ps ON ps.page_id = t.page_id)
+            SELECT id, max(score) AS score FROM scored GROUP BY id ORDER BY score DESC, id LIMIT %(n)s"""
+        else:  # the chosen documents' rows: few enough to score every one on a matching page
+            sql = f"""WITH {_QUERY_TERMS}, {own}, {pages}
             SELECT ps.id, {PAGE_WEIGHT} * pg.s + coalesce(own.s, 0) AS score FROM pg
             JOIN verbatim.passages ps ON ps.page_id = pg.page_id LEFT JOIN own ON own.passage_id = ps.id
-            {where} ORDER BY score DESC, ps.id LIMIT %(n)s""",
-            {**self._bm25_params(terms), "n": n, "within": ids},
-        ).fetchall()
+            WHERE ps.content_id = ANY(%(within)s) ORDER BY score DESC, ps.id LIMIT %(n)s"""
+        found = self.conn().execute(sql, {**self._bm25_params(terms), "n": n, "within": ids}).fetchall()
         rows = np.array([r[0] for r in found], dtype=np.int64)
         return PgHits(rows, {int(r): float(s) for r, s in found}, lambda missing: self._scores(terms, missing))
 

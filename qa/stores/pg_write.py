@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from qa.dense import EXACT_UP_TO
 from qa.lexical import Lexical
 from qa.snapshot import DocRecord
 from qa.stores.batch import Batch, NewRows, model_of
 from qa.stores.pg_copy import copy_rows
-from qa.stores.pg_schema import SCHEMA_VERSION, hnsw_index, tables, write_meta
+from qa.stores.pg_schema import EXACT_UP_TO, SCHEMA_VERSION, hnsw_index, tables, write_meta
 
 _EMPTY_STATS = {"passages": 0, "passage_len": 0.0, "pages": 0, "page_len": 0.0}
 _TABLES = ("documents", "contents", "originals", "pages", "passages", "sentences", "terms", "postings", "page_postings")
@@ -186,13 +185,16 @@ def _insert(conn: Any, write: Write, next_ids: dict[str, int], stats: dict[str, 
             ("int4", table.sentence_start), ("int4", table.sentence_end),
             ("halfvec", np.asarray(new.sentence_vectors, dtype=np.float16)),
         ])  # fmt: skip
-        postings = (("postings (term_id, passage_id", counts, passage_ids, lengths),
-                    ("page_postings (term_id, page_id", page_counts, page_ids, page_lengths))
-        for name, matrix, ids, dl in postings:
-            rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-            copy_rows(cur, f"COPY verbatim.{name}, tf, dl) FROM STDIN (FORMAT BINARY)", [
-                ("int4", term_ids[matrix.indices]), ("int8", ids[rows]), ("float4", matrix.data), ("float4", dl[rows]),
-            ])  # fmt: skip
+        rows = np.repeat(np.arange(n), np.diff(counts.indptr))
+        copy_rows(cur, "COPY verbatim.postings (term_id, passage_id, tf, dl, page_id) FROM STDIN (FORMAT BINARY)", [
+            ("int4", term_ids[counts.indices]), ("int8", passage_ids[rows]), ("float4", counts.data),
+            ("float4", lengths[rows]), ("int8", page_ids[page_of_row[rows]]),
+        ])  # fmt: skip
+        rows = np.repeat(np.arange(len(page_ids)), np.diff(page_counts.indptr))
+        copy_rows(cur, "COPY verbatim.page_postings (term_id, page_id, tf, dl) FROM STDIN (FORMAT BINARY)", [
+            ("int4", term_ids[page_counts.indices]), ("int8", page_ids[rows]), ("float4", page_counts.data),
+            ("float4", page_lengths[rows]),
+        ])  # fmt: skip
     next_ids.update(content=next_ids["content"] + len(content_ids), passage=next_ids["passage"] + n,
                     page=next_ids["page"] + len(page_ids))  # fmt: skip
     return {
