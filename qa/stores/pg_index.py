@@ -1,8 +1,8 @@
 """The index as one search sees it in PostgreSQL (``qa.stores.base.Index``): the documents' list held, every
 passage asked for. Candidates come from pgvector (HNSW past ``pg_schema.EXACT_UP_TO`` passages) and from BM25
-computed in SQL over the postings; cosines of candidates and their sentences are computed by the server, so no vector leaves
-it. The scores are those of the files store: the same BM25 (a passage's own plus its page's, Lucene's idf, from
-the exact corpus statistics in ``meta``) and float32 inner products."""
+computed in SQL over the postings; cosines of candidates and their sentences are computed by the server, so no
+vector leaves it. The scores are those of the files store: the same BM25 (a passage's own plus its page's,
+Lucene's idf, from the exact corpus statistics in ``meta``) and float32 inner products."""
 
 from __future__ import annotations
 
