@@ -2,10 +2,13 @@
 (gradio_client) or the JSON API's ``/api/search`` (plain HTTP, one keep-alive connection a user).
 
     .venv/bin/python benchmarks/load_test.py [--clients 16] [--questions 25] [--via gradio,api] [--upload-pages N]
+        [--store postgresql://... --apps 2]
 
 Starts the real app on loopback with the bundled article for each way in, runs the clients, checks every
 answer (each passage an exact slice of its source) and prints the figures as Markdown; with ``--upload-pages``
-the upload is a made-up PDF of that many pages instead of a line of text. Traffic stays on 127.0.0.1.
+the upload is a made-up PDF of that many pages instead of a line of text; with ``--store`` and ``--apps`` the
+clients are spread over several app processes on one PostgreSQL database, the upload goes through the first and
+is looked for through the last. Traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -33,7 +36,14 @@ QUESTIONS = [
 UPLOADED = "The lighthouse on the northern cape was automated in 1994 and its keeper retired to the village.\n"
 
 
-def run_load(clients: int, questions: int, workdir: Path, via: str = "gradio", upload_pages: int = 0) -> dict[str, Any]:
+def run_load(
+    clients: int, questions: int, workdir: Path, via: str = "gradio", upload_pages: int = 0, store: str | None = None,
+    apps: int = 1,
+) -> dict[str, Any]:
+    """``clients`` users asking ``questions`` each, spread over ``apps`` app processes (on one PostgreSQL
+    ``store`` when there are several), while a document is uploaded through the first."""
+    from contextlib import ExitStack
+
     from gradio_client import Client, handle_file
 
     from tests.app_server import running_app
@@ -47,10 +57,14 @@ def run_load(clients: int, questions: int, workdir: Path, via: str = "gradio", u
     failures: list[str] = []
     checked = [0]
     lock = threading.Lock()
-    with running_app(workdir / "index", str(article)) as url:
+    env = {"VERBATIM_STORE": store} if store else {}
+    with ExitStack() as stack:
+        urls = [stack.enter_context(running_app(workdir / "index", str(article), env=env))]
+        urls += [stack.enter_context(running_app(workdir / f"index-{n}", env=env)) for n in range(1, apps)]
+        url = urls[0]
 
         def user(number: int) -> None:
-            ask = _asker(url, via)
+            ask = _asker(urls[number % len(urls)], via)
             for i in range(questions):
                 question = QUESTIONS[(number + i) % len(QUESTIONS)]
                 started = time.perf_counter()
@@ -78,11 +92,12 @@ def run_load(clients: int, questions: int, workdir: Path, via: str = "gradio", u
             list(pool.map(user, range(clients)))
             upload_status = upload_job.result()
         wall = time.perf_counter() - started
-        after = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        after = Client(urls[-1], verbose=False, analytics_enabled=False, download_files=False)
         found = after.predict("When was the lighthouse automated?", 1, api_name="/search")
     ordered = sorted(latencies)
     return {
         "via": via,
+        "apps": apps,
         "clients": clients,
         "questions_each": questions,
         "requests": clients * questions,
@@ -153,15 +168,19 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=25)
     parser.add_argument("--via", default="gradio", help="comma-separated: gradio (/search), api (/api/search)")
     parser.add_argument("--upload-pages", type=int, default=0, help="upload a PDF of this many pages (0: a line)")
+    parser.add_argument("--store", help="a postgresql:// URL (an empty database): the apps share the index there")
+    parser.add_argument("--apps", type=int, default=1, help="app processes (more than one needs --store)")
     args = parser.parse_args()
     print("| way in | clients × questions | answered | failed | passages checked | p50 ms | p95 ms | questions/s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     results = []
     for via in args.via.split(","):
         with tempfile.TemporaryDirectory(prefix="verbatim-load-") as tmp:
-            r = run_load(args.clients, args.questions, Path(tmp), via=via, upload_pages=args.upload_pages)
+            r = run_load(args.clients, args.questions, Path(tmp), via=via, upload_pages=args.upload_pages,
+                         store=args.store, apps=args.apps)  # fmt: skip
         results.append(r)
         name = {"gradio": "`/search` (gradio_client)", "api": "`/api/search` (JSON)"}[via]
+        name += f" over {args.apps} apps on PostgreSQL" if args.store else ""
         print(f"| {name} | {r['clients']} × {r['questions_each']} | {r['answered']} | {len(r['failures'])} "
               f"| {r['passages_checked']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['throughput']:.1f} |",
               flush=True)  # fmt: skip
