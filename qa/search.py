@@ -60,7 +60,7 @@ def rank(
         found.append(snapshot.dense_candidates(query, pool, params.within))
     clock.mark("dense")
     if params.mode != "dense":
-        lexical_hits = snapshot.lexical_search(question, pool, params.within)
+        lexical_hits = snapshot.lexical_search(question, pool, params.within, also=found[0] if found else None)
         found.append(lexical_hits.rows)
     clock.mark("lexical")
     if not found or not sum(len(f) for f in found):

@@ -111,7 +111,9 @@ class Snapshot:
         rows = self.dense.search(query, n * 20)[0]
         return rows[np.isin(rows, allowed)][:n]
 
-    def lexical_search(self, question: str, n: int, within: frozenset[int]) -> _ArrayHits:
+    def lexical_search(
+        self, question: str, n: int, within: frozenset[int], also: np.ndarray | None = None
+    ) -> _ArrayHits:
         scores = self.lexical.scores(question)
         allowed = self.rows_within(within)
         among = allowed if allowed is not None else np.arange(len(scores))

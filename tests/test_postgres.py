@@ -339,3 +339,22 @@ def test_migrate_copies_an_index_both_ways_without_embedding(
     (docs / "budget.txt").write_text(BUDGET)
     report = make_engine(index_dir=tmp_path / "back").add([docs])  # the copy goes on incrementally
     assert report.added == [str(docs / "budget.txt")] and report.passages_embedded == 1
+
+
+def test_past_the_postings_budget_the_scores_stay_exact(
+    tmp_path: Path, make_engine: Callable[..., Engine], pg_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question whose terms have more postings than a question reads takes the best of each common term's postings
+    as candidates; the BM25 scores the fusion sees are still the whole ones, as the files store computes them."""
+    docs = _docs(tmp_path / "docs")
+    files, pg = make_engine(), make_engine(index_dir=tmp_path / "pg-local", store=pg_server.new_database())
+    files.add([docs])
+    pg.add([docs])
+    monkeypatch.setattr("qa.stores.pg_index.BUDGET", 6)
+    for question in QUESTIONS:
+        hits = pg.snapshot.lexical_search(question, 5, frozenset(), also=np.array([0, 1, 2]))
+        rows = np.unique(np.concatenate([hits.rows, [0, 1, 2]]))
+        exact = files.snapshot.lexical_search(question, 5, frozenset())
+        assert np.allclose(hits.scores_of(rows), exact.scores_of(rows), atol=1e-4), question
+        best = pg.ask(question, k=3)
+        assert_verbatim(pg, best)

@@ -46,10 +46,15 @@ def tables(dimension: int) -> list[str]:
         "CREATE TABLE verbatim.terms (id integer PRIMARY KEY, term text NOT NULL UNIQUE, df integer NOT NULL,"
         " page_df integer NOT NULL)",
         "CREATE TABLE verbatim.postings (term_id integer NOT NULL, passage_id bigint NOT NULL, tf real NOT NULL,"
-        " dl real NOT NULL, page_id bigint NOT NULL, PRIMARY KEY (term_id, passage_id) INCLUDE (tf, dl, page_id))",
+        " dl real NOT NULL, page_id bigint NOT NULL, impact real NOT NULL, PRIMARY KEY (term_id, passage_id)"
+        " INCLUDE (tf, dl))",
+        "CREATE INDEX postings_by_impact ON verbatim.postings (term_id, impact DESC) INCLUDE (passage_id, tf, dl,"
+        " page_id)",
         "CREATE INDEX ON verbatim.postings (passage_id)",
         "CREATE TABLE verbatim.page_postings (term_id integer NOT NULL, page_id bigint NOT NULL, tf real NOT NULL,"
-        " dl real NOT NULL, PRIMARY KEY (term_id, page_id) INCLUDE (tf, dl))",
+        " dl real NOT NULL, impact real NOT NULL, PRIMARY KEY (term_id, page_id) INCLUDE (tf, dl))",
+        "CREATE INDEX page_postings_by_impact ON verbatim.page_postings (term_id, impact DESC) INCLUDE (page_id, tf,"
+        " dl)",
         "CREATE INDEX ON verbatim.page_postings (page_id)",
     ]
 

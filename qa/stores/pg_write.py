@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from qa.lexical import Lexical
+from qa.lexical import K1, B, Lexical
 from qa.snapshot import DocRecord
 from qa.stores.batch import Batch, NewRows, model_of
 from qa.stores.pg_copy import copy_rows
@@ -185,22 +185,36 @@ def _insert(conn: Any, write: Write, next_ids: dict[str, int], stats: dict[str, 
             ("int4", table.sentence_start), ("int4", table.sentence_end),
             ("halfvec", np.asarray(new.sentence_vectors, dtype=np.float16)),
         ])  # fmt: skip
+        after = _added(stats, n, lengths, page_lengths)
         rows = np.repeat(np.arange(n), np.diff(counts.indptr))
-        copy_rows(cur, "COPY verbatim.postings (term_id, passage_id, tf, dl, page_id) FROM STDIN (FORMAT BINARY)", [
-            ("int4", term_ids[counts.indices]), ("int8", passage_ids[rows]), ("float4", counts.data),
-            ("float4", lengths[rows]), ("int8", page_ids[page_of_row[rows]]),
+        tf, dl = counts.data, lengths[rows]
+        copy_rows(cur, "COPY verbatim.postings (term_id, passage_id, tf, dl, page_id, impact) FROM STDIN"
+                       " (FORMAT BINARY)", [
+            ("int4", term_ids[counts.indices]), ("int8", passage_ids[rows]), ("float4", tf), ("float4", dl),
+            ("int8", page_ids[page_of_row[rows]]), ("float4", impact(tf, dl, after["passage_len"] / after["passages"])),
         ])  # fmt: skip
         rows = np.repeat(np.arange(len(page_ids)), np.diff(page_counts.indptr))
-        copy_rows(cur, "COPY verbatim.page_postings (term_id, page_id, tf, dl) FROM STDIN (FORMAT BINARY)", [
-            ("int4", term_ids[page_counts.indices]), ("int8", page_ids[rows]), ("float4", page_counts.data),
-            ("float4", page_lengths[rows]),
+        tf, dl = page_counts.data, page_lengths[rows]
+        copy_rows(cur, "COPY verbatim.page_postings (term_id, page_id, tf, dl, impact) FROM STDIN (FORMAT BINARY)", [
+            ("int4", term_ids[page_counts.indices]), ("int8", page_ids[rows]), ("float4", tf), ("float4", dl),
+            ("float4", impact(tf, dl, after["page_len"] / after["pages"])),
         ])  # fmt: skip
     next_ids.update(content=next_ids["content"] + len(content_ids), passage=next_ids["passage"] + n,
                     page=next_ids["page"] + len(page_ids))  # fmt: skip
+    return _added(stats, n, lengths, page_lengths)
+
+
+def _added(stats: dict[str, float], n: int, lengths: np.ndarray, page_lengths: np.ndarray) -> dict[str, float]:
     return {
         "passages": stats["passages"] + n, "passage_len": stats["passage_len"] + float(lengths.sum()),
-        "pages": stats["pages"] + len(page_ids), "page_len": stats["page_len"] + float(page_lengths.sum()),
+        "pages": stats["pages"] + len(page_lengths), "page_len": stats["page_len"] + float(page_lengths.sum()),
     }  # fmt: skip
+
+
+def impact(tf: np.ndarray, dl: np.ndarray, average: float) -> np.ndarray:
+    """A posting's BM25 weight without its idf, at the average length when it is written: the order in which a
+    term's postings are read when a question's terms have more of them than a question reads (``pg_index``)."""
+    return (tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / max(average, 1e-9)))).astype(np.float32)
 
 
 def _term_ids(conn: Any, vocab: list[str], counts: sparse.csr_matrix, pages: sparse.csr_matrix,
