@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 
 from qa.readers.loaders import FORMATS, SUPPORTED, content_mismatch
-from qa.stores.files import file_sha256
+from qa.stores.durable import file_sha256
 from qa.types import Problem
 
 _UNSAFE = re.compile(r"[^\w\-. ()\[\]]+", re.UNICODE)

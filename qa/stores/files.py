@@ -17,7 +17,6 @@ A crash at any moment leaves CURRENT naming the previous, complete generation.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shlex
@@ -26,7 +25,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ from qa.rowfile import RowFile
 from qa.snapshot import FORMAT_VERSION, Content, DocRecord, Snapshot
 from qa.stores.arrays import assemble
 from qa.stores.batch import Batch
+from qa.stores.durable import file_sha256, fsync_path, read_text_file, write_atomic
 
 IN_MEMORY_UP_TO = 300_000  # passages; beyond, vectors are read from disk per question (docs/BENCHMARKS.md)
 _COMPONENTS = ("passages.npz", "embeddings.npy", "sentence_vectors.npy", "dense.faiss")
@@ -194,10 +193,10 @@ class Store:
         config["files"] = {p.name: file_sha256(p) for p in written}
         (tmp / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
         for path in [*written, tmp / "config.json"]:
-            _fsync(path)
-        _fsync(tmp)
+            fsync_path(path)
+        fsync_path(tmp)
         os.replace(tmp, self.root / name)
-        _write_atomic(self.root / "CURRENT", name + "\n")
+        write_atomic(self.root / "CURRENT", name + "\n")
         self._collect_garbage(name, {c.key for c in snapshot.contents})
         return snapshot
 
@@ -226,7 +225,7 @@ class Store:
         path = self.texts_dir / f"{key}.txt"
         if not path.exists():
             self.texts_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, text)
+            write_atomic(path, text)
         boxes_path = self.texts_dir / f"{key}.boxes.npy"
         if boxes is not None and not boxes_path.exists():
             tmp = boxes_path.with_name(f".{boxes_path.name}.tmp-{os.getpid()}")
@@ -235,7 +234,7 @@ class Store:
             os.replace(tmp, boxes_path)
 
     def read_text(self, key: str) -> str:
-        return _read_text(str(self.texts_dir / f"{key}.txt"))
+        return read_text_file(str(self.texts_dir / f"{key}.txt"))
 
     def read_original(self, sha256: str) -> bytes | None:
         """None: a files index is read on the machine that holds its documents, so pages come from the files."""
@@ -277,35 +276,3 @@ def generation_name(number: int) -> str:
 def _matrix(path: Path, passages: int) -> np.ndarray | RowFile:
     """Vectors in memory for collections up to ``IN_MEMORY_UP_TO`` passages, read row by row beyond."""
     return np.load(path) if passages <= IN_MEMORY_UP_TO else RowFile(path)
-
-
-@lru_cache(maxsize=64)
-def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
