@@ -358,3 +358,21 @@ def test_past_the_postings_budget_the_scores_stay_exact(
         assert np.allclose(hits.scores_of(rows), exact.scores_of(rows), atol=1e-4), question
         best = pg.ask(question, k=3)
         assert_verbatim(pg, best)
+
+
+def test_a_server_that_goes_away_is_one_line_and_the_next_question_reconnects(
+    tmp_path: Path, make_engine: Callable[..., Engine]
+) -> None:
+    server = Server.start_new()
+    try:
+        (tmp_path / "cats.txt").write_text(CATS)
+        engine = make_engine(store=server.new_database())
+        engine.add([tmp_path / "cats.txt"])
+        server.stop()
+        with pytest.raises(StoreError, match=r"lost the connection to postgresql://postgres:\*\*\*@") as failed:
+            engine.ask("cats sleep")
+        assert PASSWORD not in str(failed.value) and "\n" not in str(failed.value)
+        server.start()
+        assert engine.ask("cats sleep", k=1).hits[0].passage.text == CATS
+    finally:
+        server.remove()

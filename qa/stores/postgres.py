@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -77,18 +78,38 @@ class PostgresStore:
     @contextmanager
     def reading(self) -> Iterator[None]:
         """One question's queries in one read-only transaction: one generation from first to last."""
-        conn = self.conn()
-        if conn.info.transaction_status != 0:  # already inside one (a nested call)
-            yield
-            return
-        conn.read_only = True
-        try:
-            with conn.transaction():
+        with self.speaking():
+            conn = self.conn()
+            if conn.info.transaction_status != 0:  # already inside one (a nested call)
                 yield
-        finally:
-            conn.read_only = False
+                return
+            conn.read_only = True
+            try:
+                with conn.transaction():
+                    yield
+            finally:
+                if not conn.closed:
+                    conn.read_only = False
+
+    @contextmanager
+    def speaking(self) -> Iterator[None]:
+        """Talking to the server: a connection lost on the way is one line (the next call connects again)."""
+        import psycopg
+
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            password = urlsplit(self.url).password
+            reason = reason.replace(password, "***") if password else reason
+            message = f"lost the connection to {self.name} ({reason}); try again when the server is back"
+            raise StoreError(message) from None
 
     def _generation(self) -> int | None:
+        with self.speaking():
+            return self._read_generation()
+
+    def _read_generation(self) -> int | None:
         conn = self.conn()
         if not self._has_store:
             if not has_store(conn):
@@ -146,14 +167,15 @@ class PostgresStore:
         writer = connect(self.url)
         deadline = time.monotonic() + timeout
         try:
-            if writer.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
-                raise StoreError(f"the database {self.name} is read-only (a replica): index through the primary's URL")
-            while not writer.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
-                if time.monotonic() >= deadline:
-                    raise IndexBusyError(
-                        f"another process is writing the index in {self.name}; try again when it has finished"
-                    )
-                time.sleep(0.2)
+            with self.speaking():
+                if writer.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                    raise StoreError(f"the database {self.name} is read-only (a replica): index through the primary")
+                while not writer.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError(
+                            f"another process is writing the index in {self.name}; try again when it has finished"
+                        )
+                    time.sleep(0.2)
             self._writer = writer
             yield
         finally:
@@ -172,9 +194,10 @@ class PostgresStore:
 
         if self._writer is None:
             raise RuntimeError("writing needs the store's lock")
-        with self._writer.transaction():
-            write_batch(self._writer, write)
-        self._writer.execute(AFTER_BATCH)
+        with self.speaking():
+            with self._writer.transaction():
+                write_batch(self._writer, write)
+            self._writer.execute(AFTER_BATCH)
         return self.load()
 
     def read_text(self, key: str) -> str:
@@ -192,19 +215,22 @@ class PostgresStore:
 
     def _content_field(self, key: str, column: str) -> Any:
         sha = key.split(".", 1)[0]
-        found = self.conn().execute(
-            f"SELECT {column}, (info->>'reader')::int FROM verbatim.contents WHERE sha256 = %s", (sha,)
-        ).fetchone()
+        with self.speaking():
+            found = self.conn().execute(
+                f"SELECT {column}, (info->>'reader')::int FROM verbatim.contents WHERE sha256 = %s", (sha,)
+            ).fetchone()
         if found is None or text_key(sha, found[1]) != key:
             raise IndexDamagedError(f"the text {key} is no longer in {self.name}: ask again")
         return found[0]
 
     def read_original(self, sha256: str) -> bytes | None:
-        found = self.conn().execute("SELECT data FROM verbatim.originals WHERE sha256 = %s", (sha256,)).fetchone()
+        with self.speaking():
+            found = self.conn().execute("SELECT data FROM verbatim.originals WHERE sha256 = %s", (sha256,)).fetchone()
         return None if found is None else bytes(found[0])
 
     def document_paths(self) -> list[str]:
-        return [r[0] for r in self.conn().execute("SELECT path FROM verbatim.documents ORDER BY path")]
+        with self.speaking():
+            return [r[0] for r in self.conn().execute("SELECT path FROM verbatim.documents ORDER BY path")]
 
 
 __all__ = ["PostgresStore", "StoreError"]
