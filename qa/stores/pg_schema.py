@@ -42,21 +42,36 @@ def tables(dimension: int) -> list[str]:
         "CREATE INDEX ON verbatim.passages (content_id)",
         "CREATE INDEX ON verbatim.passages (page_id)",
         "CREATE TABLE verbatim.sentences (passage_id bigint NOT NULL, ord integer NOT NULL, start integer NOT NULL,"
-        f" stop integer NOT NULL, embedding halfvec({dimension}) NOT NULL, PRIMARY KEY (passage_id, ord))",
+        f" stop integer NOT NULL, embedding halfvec({dimension}) NOT NULL)",
         "CREATE TABLE verbatim.terms (id integer PRIMARY KEY, term text NOT NULL UNIQUE, df integer NOT NULL,"
         " page_df integer NOT NULL)",
         "CREATE TABLE verbatim.postings (term_id integer NOT NULL, passage_id bigint NOT NULL, tf real NOT NULL,"
-        " dl real NOT NULL, page_id bigint NOT NULL, impact real NOT NULL, PRIMARY KEY (term_id, passage_id)"
-        " INCLUDE (tf, dl))",
-        "CREATE INDEX postings_by_impact ON verbatim.postings (term_id, impact DESC) INCLUDE (passage_id, tf, dl,"
-        " page_id)",
-        "CREATE INDEX ON verbatim.postings (passage_id)",
+        " dl real NOT NULL, page_id bigint NOT NULL, impact real NOT NULL)",
         "CREATE TABLE verbatim.page_postings (term_id integer NOT NULL, page_id bigint NOT NULL, tf real NOT NULL,"
-        " dl real NOT NULL, impact real NOT NULL, PRIMARY KEY (term_id, page_id) INCLUDE (tf, dl))",
-        "CREATE INDEX page_postings_by_impact ON verbatim.page_postings (term_id, impact DESC) INCLUDE (page_id, tf,"
-        " dl)",
-        "CREATE INDEX ON verbatim.page_postings (page_id)",
+        " dl real NOT NULL, impact real NOT NULL)",
+        *(create for _, create in BULK_INDEXES),
     ]
+
+
+# The indexes of the big tables, by the name they drop by. A batch into an empty store (the first, a rebuild, a
+# migrate) writes its rows first and builds these after, sorted, instead of inserting into each row by row
+BULK_INDEXES = [
+    ("ALTER TABLE verbatim.sentences DROP CONSTRAINT sentences_pkey",
+     "ALTER TABLE verbatim.sentences ADD CONSTRAINT sentences_pkey PRIMARY KEY (passage_id, ord)"),
+    ("ALTER TABLE verbatim.postings DROP CONSTRAINT postings_pkey",
+     "ALTER TABLE verbatim.postings ADD CONSTRAINT postings_pkey PRIMARY KEY (term_id, passage_id) INCLUDE (tf, dl)"),
+    ("DROP INDEX verbatim.postings_by_impact",
+     "CREATE INDEX postings_by_impact ON verbatim.postings (term_id, impact DESC)"
+     " INCLUDE (passage_id, tf, dl, page_id)"),
+    ("DROP INDEX verbatim.postings_by_passage", "CREATE INDEX postings_by_passage ON verbatim.postings (passage_id)"),
+    ("ALTER TABLE verbatim.page_postings DROP CONSTRAINT page_postings_pkey",
+     "ALTER TABLE verbatim.page_postings ADD CONSTRAINT page_postings_pkey PRIMARY KEY (term_id, page_id) INCLUDE (tf,"
+     " dl)"),
+    ("DROP INDEX verbatim.page_postings_by_impact",
+     "CREATE INDEX page_postings_by_impact ON verbatim.page_postings (term_id, impact DESC) INCLUDE (page_id, tf, dl)"),
+    ("DROP INDEX verbatim.page_postings_by_page",
+     "CREATE INDEX page_postings_by_page ON verbatim.page_postings (page_id)"),
+]  # fmt: skip
 
 
 # after a batch: the visibility map lets BM25 read a term's postings from the index alone (a term's rows are spread

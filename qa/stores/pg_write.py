@@ -18,7 +18,7 @@ from qa.lexical import K1, B, Lexical
 from qa.snapshot import DocRecord
 from qa.stores.batch import Batch, NewRows, model_of
 from qa.stores.pg_copy import copy_rows
-from qa.stores.pg_schema import EXACT_UP_TO, SCHEMA_VERSION, hnsw_index, tables, write_meta
+from qa.stores.pg_schema import BULK_INDEXES, EXACT_UP_TO, SCHEMA_VERSION, hnsw_index, tables, write_meta
 
 _EMPTY_STATS = {"passages": 0, "passage_len": 0.0, "pages": 0, "page_len": 0.0}
 _TABLES = ("documents", "contents", "originals", "pages", "passages", "sentences", "terms", "postings", "page_postings")
@@ -92,7 +92,15 @@ def write_batch(conn: Any, write: Write) -> int:
                 "UPDATE verbatim.contents SET info = jsonb_set(info, '{source}', %s) WHERE sha256 = %s",
                 (json.dumps(source), sha),
             )
+    bulk = stats["passages"] == 0  # an empty store: rows first, then the indexes, sorted
+    if bulk:
+        for drop, _ in BULK_INDEXES:
+            conn.execute(drop)
     stats = _insert(conn, write, next_ids, stats)
+    if bulk:
+        conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        for _, create in BULK_INDEXES:
+            conn.execute(create)
     with conn.cursor() as cur, cur.copy("COPY verbatim.originals (sha256, data) FROM STDIN") as copy:
         for sha, data in write.originals.items():
             copy.write_row((sha, data))
