@@ -127,6 +127,7 @@ def calibrate(sets: dict[str, Measured], keep: float) -> dict[str, object]:
 
 def run_calibrate_command(args: argparse.Namespace) -> int:
     from qa.engine import Engine
+    from qa.evaluate import only_the_set
 
     offtopic = [q.strip() for q in Path(args.offtopic).read_text(encoding="utf-8").splitlines() if q.strip()]
     sets: dict[str, Measured] = {}
@@ -135,6 +136,7 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
             engine = Engine(settings_from(args, index_dir=Path(args.index_root or tmp) / set_dir.name))
             if not engine.has_index():
                 print(engine.add([set_dir / "docs"], progress=progress_bar()).summary(), file=sys.stderr)
+            only_the_set(engine, set_dir)
             questions = [q for q in load_questions(set_dir) if q.kind in ("", "standalone")]
             asked = [(q.question, int(bool(q.gold))) for q in questions] + [(q, 0) for q in offtopic]
             sets[set_dir.name] = measure(engine, asked)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.config import MODES, ChunkSettings
 from qa.console import progress_bar, settings_from
 from qa.errors import VerbatimError
 from qa.metrics import Question, evaluate, load_questions, passage_lengths
+
+if TYPE_CHECKING:
+    from qa.engine import Engine
 
 # The common recipe, measured the same way as a reference: fixed 500-character chunks, dense search only.
 BASELINE = "baseline-500"
@@ -67,6 +71,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
             if not engine.has_index():
                 report = engine.add([set_dir / "docs"], progress=progress_bar())
                 print(report.summary(), file=sys.stderr)
+            only_the_set(engine, set_dir)
             kinds = list(dict.fromkeys(q.kind for q in questions))
             for kind in kinds:
                 chosen = [q for q in questions if q.kind == kind]
@@ -76,6 +81,17 @@ def run_eval_command(args: argparse.Namespace) -> int:
     output = {"set": str(set_dir), "model": engine.embedder.name, "results": rows}
     print(json.dumps(output, indent=1) if args.json else format_table(output))
     return 0
+
+
+def only_the_set(engine: Engine, set_dir: Path) -> None:
+    """A VerbatimError when the index holds documents from outside the set (a shared ``--store`` database)."""
+    docs = os.path.abspath(set_dir / "docs") + os.sep
+    others = [d.path for d in engine.documents() if not os.path.abspath(d.path).startswith(docs)]
+    if others:
+        raise VerbatimError(
+            f"the index in {engine.store.name} holds documents from outside {set_dir} ({others[0]}, ...): "
+            "measure each set on an index of its own (an empty --store database a set)"
+        )
 
 
 def format_table(output: dict[str, Any]) -> str:

@@ -376,3 +376,11 @@ def test_a_server_that_goes_away_is_one_line_and_the_next_question_reconnects(
         assert engine.ask("cats sleep", k=1).hits[0].passage.text == CATS
     finally:
         server.remove()
+
+
+def test_eval_refuses_a_database_that_holds_other_documents(tmp_path: Path, pg_server: Server) -> None:
+    url = pg_server.new_database()
+    (tmp_path / "cats.txt").write_text(CATS)
+    _engine_on(url, tmp_path).add([tmp_path / "cats.txt"])
+    done = _cli("eval", str(ROOT.parent / "shared" / "eval" / "article"), "--store", url, timeout=120)
+    assert done.returncode == 1 and "holds documents from outside" in done.stderr and PASSWORD not in done.stderr
