@@ -92,10 +92,10 @@ def postgres_to_files(pg: PostgresStore, files: Store, replace_existing: bool = 
 
 
 def _originals(snapshot: Snapshot) -> dict[str, bytes]:
-    holders = {}
+    holders: dict[str, list[str]] = {}
     for document in snapshot.documents:
         holders.setdefault(document.sha256, []).append(document.path)
-    return originals_of(NewRows(list(snapshot.contents), {}, snapshot.passages, [], np.zeros(0), np.zeros(0)), holders)
+    return originals_of(snapshot.contents, holders)
 
 
 def _read_all(matrix: object, n: int, dim: int, dtype: type) -> np.ndarray:

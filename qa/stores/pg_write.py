@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from qa.lexical import K1, B, Lexical
-from qa.snapshot import DocRecord
+from qa.snapshot import Content, DocRecord
 from qa.stores.batch import Batch, NewRows, model_of
 from qa.stores.pg_copy import copy_rows
 from qa.stores.pg_schema import BULK_INDEXES, EXACT_UP_TO, SCHEMA_VERSION, hnsw_index, tables, write_meta
@@ -51,16 +52,16 @@ def write_of(batch: Batch) -> Write:
     kept = [c for c in contents if c.sha256 in holders and c.sha256 not in batch.fresh]
     return Write(
         new, lexical.counts, lexical.vocab, headings, batch.documents(), model_of(batch.embedder),
-        batch.chunking.as_dict(), originals=originals_of(new, holders),
+        batch.chunking.as_dict(), originals=originals_of(new.contents, holders),
         drop=[c.sha256 for c in contents if c not in kept],
         moved={c.sha256: holders[c.sha256][0] for c in kept if holders[c.sha256][0] != c.source}, rebuild=old is None,
     )  # fmt: skip
 
 
-def originals_of(new: NewRows, holders: dict[str, list[str]]) -> dict[str, bytes]:
-    """The files of the new PDF and image texts, read again and checked against the hash they were indexed by."""
+def originals_of(contents: Sequence[Content], holders: dict[str, list[str]]) -> dict[str, bytes]:
+    """The files of these PDF and image texts, read again and checked against the hash they were indexed by."""
     found = {}
-    for content in new.contents:
+    for content in contents:
         if content.kind in ("pdf", "image"):
             for path in holders.get(content.sha256, ()):
                 try:
