@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qa.stores.base import Index
-from qa.stores.batch import Batch
+if TYPE_CHECKING:  # the package's modules import qa.snapshot, which imports qa.stores.base: no cycle at run time
+    from qa.stores.base import Index
+    from qa.stores.batch import Batch
 
 
 class IndexStore(Protocol):
@@ -72,4 +73,4 @@ def open_store(index_dir: Path, url: str | None) -> IndexStore:
     return PostgresStore(url, index_dir)
 
 
-__all__ = ["Index", "IndexStore", "open_store"]
+__all__ = ["IndexStore", "open_store"]
