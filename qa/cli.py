@@ -180,7 +180,7 @@ def _mcp(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from qa.stores import open_store
+    from qa.stores.choose import open_store
     from qa.stores.files import Store
     from qa.stores.migrate import files_to_postgres, postgres_to_files
 

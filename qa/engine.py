@@ -22,8 +22,8 @@ from qa.errors import DocumentError, IndexDamagedError, NotIndexedError, Questio
 from qa.indexer import Progress, Reading, build_snapshot
 from qa.pages import PageImages, page_png
 from qa.search import SearchParams, background, rank
-from qa.stores import IndexStore, open_store
-from qa.stores.base import Index
+from qa.stores.base import Index, IndexStore
+from qa.stores.choose import open_store
 from qa.types import Answer, IndexReport, Passage
 
 

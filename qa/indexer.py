@@ -15,8 +15,7 @@ from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError
 from qa.readers.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
 from qa.snapshot import DocRecord
-from qa.stores import IndexStore
-from qa.stores.base import Index
+from qa.stores.base import Index, IndexStore
 from qa.stores.batch import Batch, Fresh
 from qa.types import Document, IndexReport, Problem
 

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import DocumentError, NotIndexedError, QuestionError
-from qa.stores import IndexStore
-from qa.stores.base import Index
+from qa.stores.base import Index, IndexStore
 
 RENDER_DPI = 110  # A4 at about 910 x 1290 pixels: readable beside the chat, sharp when opened full size
 CACHED_PAGES = 16  # rendered pages kept (about 3.5 MB each)

@@ -1,4 +1,5 @@
-"""What the search reads from an index, whichever store holds it (the seam between the engine and its stores).
+"""What the search reads from an index, whichever store holds it, and what the engine asks of a store (the seam
+between the engine and its stores).
 
 ``qa.snapshot.Snapshot`` answers these from arrays a process holds (the files store); ``qa.stores.pg_index``
 answers them with queries to PostgreSQL. Rows are passage ids; content ids index ``contents``.
@@ -7,12 +8,17 @@ answers them with queries to PostgreSQL. Rows are passage ids; content ids index
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from qa.types import Span
+
+if TYPE_CHECKING:
+    from qa.stores.batch import Batch
 
 
 @dataclass(frozen=True)
@@ -75,3 +81,48 @@ class Index(Protocol):
     def rows(self, rows: Sequence[int]) -> list[Row]: ...
 
     def passage_lengths(self) -> np.ndarray: ...
+
+
+class IndexStore(Protocol):
+    @property
+    def name(self) -> str:
+        """How messages name the index (a folder, or a URL with its password masked)."""
+        ...
+
+    @property
+    def uploads_dir(self) -> Path: ...
+
+    @property
+    def attachments_dir(self) -> Path: ...
+
+    def exists(self) -> bool: ...
+
+    def load(self) -> Index: ...
+
+    def is_current(self, snapshot: Index) -> bool: ...
+
+    def refresh(self, snapshot: Index) -> Index:
+        """The index questions should use now (a shared store follows other processes' changes)."""
+        ...
+
+    def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]: ...
+
+    def reading(self) -> AbstractContextManager[None]:
+        """Around one question's reads, so that they all see one generation of the index."""
+        ...
+
+    def commit(self, batch: Batch) -> Index: ...
+
+    def read_text(self, key: str) -> str: ...
+
+    def read_boxes(self, key: str) -> np.ndarray | None: ...
+
+    def read_original(self, sha256: str) -> bytes | None:
+        """The file a PDF or image text was read from, as indexed, when the store keeps it (None: read the file)."""
+        ...
+
+    def document_paths(self) -> list[str]: ...
+
+    def rebuild_option(self) -> str:
+        """The option that names this index on a command line."""
+        ...
