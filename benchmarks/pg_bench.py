@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,7 @@ def main() -> None:
     from tests.pg_server import Server
 
     server = Server.start_new(durable=True, settings=SERVER_SETTINGS)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a killed run still stops its server (finally below)
     rows = ["| passages | store | build s | p50 ms | p95 ms | server RSS MB (peak) | on disk MB |",
             "|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     try:
