@@ -83,6 +83,22 @@ class Index(Protocol):
     def passage_lengths(self) -> np.ndarray: ...
 
 
+class LocalFolders:
+    """The folders under ``root`` (``--index-dir``) that only this machine needs, whichever store holds the index."""
+
+    root: Path
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Files uploaded through this machine's app."""
+        return self.root / "uploads"
+
+    @property
+    def attachments_dir(self) -> Path:
+        """E-mail attachments saved to be indexed as documents of their own."""
+        return self.root / "attachments"
+
+
 class IndexStore(Protocol):
     @property
     def name(self) -> str:

@@ -37,6 +37,7 @@ from qa.passages import PassageTable
 from qa.rowfile import RowFile
 from qa.snapshot import FORMAT_VERSION, Content, DocRecord, Snapshot
 from qa.stores.arrays import assemble
+from qa.stores.base import LocalFolders
 from qa.stores.batch import Batch
 from qa.stores.durable import file_sha256, fsync_path, read_text_file, write_atomic
 
@@ -44,7 +45,7 @@ IN_MEMORY_UP_TO = 300_000  # passages; beyond, vectors are read from disk per qu
 _COMPONENTS = ("passages.npz", "embeddings.npy", "sentence_vectors.npy", "dense.faiss")
 
 
-class Store:
+class Store(LocalFolders):
     """Reads and writes the generations of one index folder."""
 
     def __init__(self, root: Path) -> None:
@@ -53,10 +54,6 @@ class Store:
     @property
     def texts_dir(self) -> Path:
         return self.root / "texts"
-
-    @property
-    def uploads_dir(self) -> Path:
-        return self.root / "uploads"
 
     def current(self) -> str | None:
         try:
@@ -144,10 +141,6 @@ class Store:
     def name(self) -> str:
         """How messages name this index."""
         return str(self.root)
-
-    @property
-    def attachments_dir(self) -> Path:
-        return self.root / "attachments"
 
     def rebuild_option(self) -> str:
         return f"--index-dir {shlex.quote(str(self.root))}"

@@ -23,6 +23,7 @@ import numpy as np
 
 from qa.errors import IndexBusyError, IndexDamagedError, IndexMissingError, StoreError
 from qa.snapshot import Content, DocRecord, text_key
+from qa.stores.base import LocalFolders
 from qa.stores.batch import Batch
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ LOCK_KEY = 0x7665726261  # the advisory lock writers take ("verba")
 _KEPT_GENERATIONS = 4  # document lists kept for questions still reading an older generation
 
 
-class PostgresStore:
+class PostgresStore(LocalFolders):
     def __init__(self, url: str, local_dir: Path) -> None:
         check_url(url)
         self.url = url
@@ -50,14 +51,6 @@ class PostgresStore:
     @property
     def name(self) -> str:
         return masked(self.url)
-
-    @property
-    def uploads_dir(self) -> Path:
-        return self.root / "uploads"
-
-    @property
-    def attachments_dir(self) -> Path:
-        return self.root / "attachments"
 
     def rebuild_option(self) -> str:
         return f"--store {shlex.quote(self.name)}"
