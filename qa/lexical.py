@@ -279,6 +279,17 @@ class Lexical:
         return cls(counts, text.split("\n") if text else [], source=folder, pages=pages)
 
 
+def bm25_idf(n: float, df: np.ndarray | float) -> np.ndarray:
+    """Lucene's idf of a term held by ``df`` of ``n`` rows (float32, as the weights use it)."""
+    return np.log(1 + (np.asarray(n, dtype=np.float64) - df + 0.5) / (np.asarray(df) + 0.5)).astype(np.float32)
+
+
+def tf_weight(tf: np.ndarray, dl: np.ndarray, average: float) -> np.ndarray:
+    """A term's BM25 weight in a row but for its idf: its count ``tf`` in a row of ``dl`` terms, rows of
+    ``average`` terms on the whole."""
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / max(average, 1e-9)))
+
+
 def _bm25_weights(counts: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Terms x passages matrix of BM25 term weights (Lucene's idf), so a query sums a few rows; and each
     term's idf."""
@@ -286,11 +297,8 @@ def _bm25_weights(counts: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndar
     if n_docs == 0 or counts.nnz == 0:
         return sparse.csr_matrix((counts.shape[1], n_docs), dtype=np.float32), np.zeros(counts.shape[1], np.float32)
     lengths = np.asarray(counts.sum(axis=1)).ravel()
-    norm = K1 * (1 - B + B * lengths / max(lengths.mean(), 1e-9))
-    doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
-    idf = np.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
-    tf = counts.data
+    idf = bm25_idf(n_docs, np.bincount(counts.indices, minlength=counts.shape[1]))
     row_of = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
-    data = idf[counts.indices] * tf * (K1 + 1) / (tf + norm[row_of])
+    data = idf[counts.indices] * tf_weight(counts.data, lengths[row_of], lengths.mean())
     weighted = sparse.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape)
     return weighted.T.tocsr(), idf

@@ -58,7 +58,7 @@ def connect(url: str) -> Any:
     except psycopg.OperationalError as exc:
         raise StoreError(_explain(str(exc), shown, url)) from None
     except psycopg.ProgrammingError as exc:  # a malformed connection string
-        raise StoreError(f"{shown} is not a usable PostgreSQL URL ({_first_line(str(exc), url)})") from None
+        raise StoreError(f"{shown} is not a usable PostgreSQL URL ({first_line(str(exc), url)})") from None
     try:
         _ensure_vector(conn, shown)
         register_vector(conn)
@@ -78,7 +78,7 @@ def _ensure_vector(conn: Any, shown: str) -> None:
     except psycopg.Error as exc:
         if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
             return  # another process created it at the same moment
-        reason = _first_line(str(exc), "")
+        reason = first_line(str(exc), "")
         raise StoreError(
             f"the database {shown} has no vector extension and it could not be added ({reason}): "
             "run CREATE EXTENSION vector as a superuser (pgvector must be installed on the server)"
@@ -94,10 +94,10 @@ def _explain(message: str, shown: str, url: str) -> str:
         return f"the database {name!r} does not exist on the server of {shown}: create it (createdb {name})"
     if any(s in low for s in ("connection refused", "could not connect", "timeout", "no such file", "name or service")):
         return f"cannot reach a PostgreSQL server at {shown}: is it running, and are the host and port right?"
-    return f"cannot connect to {shown}: {_first_line(message, url)}"
+    return f"cannot connect to {shown}: {first_line(message, url)}"
 
 
-def _first_line(message: str, url: str) -> str:
+def first_line(message: str, url: str) -> str:
     """The first line of a driver's message, with anything that could be the password taken out."""
     line = message.strip().splitlines()[0] if message.strip() else "no reason given"
     password = urlsplit(url).password if url else None

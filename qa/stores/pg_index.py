@@ -6,14 +6,13 @@ Lucene's idf, from the exact corpus statistics in ``meta``) and float32 inner pr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from qa.lexical import K1, PAGE_WEIGHT, B, tokenize
+from qa.lexical import K1, PAGE_WEIGHT, B, bm25_idf, tokenize
 from qa.snapshot import Content, DocRecord
 from qa.stores.base import Row
 from qa.types import Span
@@ -250,7 +249,7 @@ def _limits(frequencies: Sequence[int]) -> list[int]:
 
 
 def _idf(n: float, df: float) -> float:
-    return float(np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5))))
+    return float(bm25_idf(n, df))
 
 
 def _vector(query: np.ndarray) -> np.ndarray:

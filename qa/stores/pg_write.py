@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from qa.lexical import K1, B, Lexical
+from qa.lexical import Lexical, tf_weight
 from qa.snapshot import Content, DocRecord
 from qa.stores.batch import Batch, NewRows, model_of
 from qa.stores.pg_copy import copy_rows
@@ -223,7 +223,7 @@ def _added(stats: dict[str, float], n: int, lengths: np.ndarray, page_lengths: n
 def impact(tf: np.ndarray, dl: np.ndarray, average: float) -> np.ndarray:
     """A posting's BM25 weight without its idf, at the average length when it is written: the order in which a
     term's postings are read when a question's terms have more of them than a question reads (``pg_index``)."""
-    return (tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / max(average, 1e-9)))).astype(np.float32)
+    return tf_weight(tf, dl, average).astype(np.float32)
 
 
 def _term_ids(conn: Any, vocab: list[str], counts: sparse.csr_matrix, pages: sparse.csr_matrix,

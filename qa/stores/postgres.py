@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -28,7 +27,7 @@ from qa.stores.batch import Batch
 
 if TYPE_CHECKING:
     from qa.stores.pg_write import Write
-from qa.stores.pg_connect import check_url, connect, masked
+from qa.stores.pg_connect import check_url, connect, first_line, masked
 from qa.stores.pg_index import PgIndex
 from qa.stores.pg_schema import AFTER_BATCH, has_store, read_meta
 
@@ -92,9 +91,7 @@ class PostgresStore(LocalFolders):
         try:
             yield
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            password = urlsplit(self.url).password
-            reason = reason.replace(password, "***") if password else reason
+            reason = first_line(str(exc), self.url)
             message = f"lost the connection to {self.name} ({reason}); try again when the server is back"
             raise StoreError(message) from None
 
@@ -118,7 +115,7 @@ class PostgresStore(LocalFolders):
         conn = self.conn()
         with self.reading():
             if not has_store(conn):
-                raise IndexMissingError(f"no index in {self.name} yet: run python -m qa index --store URL PATH...")
+                raise self._missing()
             meta = read_meta(conn, self.name)
             generation = int(meta["generation"])
             if generation in self._loaded:
@@ -129,7 +126,7 @@ class PostgresStore(LocalFolders):
             )
             rows = conn.execute("SELECT id, info FROM verbatim.contents ORDER BY id").fetchall()
         if generation == 0:
-            raise IndexMissingError(f"no index in {self.name} yet: run python -m qa index --store URL PATH...")
+            raise self._missing()
         contents = tuple(
             Content(**{**info, "page_starts": tuple(info["page_starts"]), "ocr_pages": tuple(info["ocr_pages"])})
             for _, info in rows
@@ -144,6 +141,9 @@ class PostgresStore(LocalFolders):
             for old in sorted(self._loaded)[:-_KEPT_GENERATIONS]:
                 del self._loaded[old]
         return index
+
+    def _missing(self) -> IndexMissingError:
+        return IndexMissingError(f"no index in {self.name} yet: run python -m qa index --store URL PATH...")
 
     def is_current(self, snapshot: Any) -> bool:
         return self._generation() == snapshot.generation
