@@ -6,9 +6,15 @@
     GET  /api/context?source=&start=&end=  the text around the passage
     GET  /api/openapi.json                  this description
 
+    GET    /api/users          the users (an admin's only), as ``users list --json``
+    POST   /api/users          {"name", "role", "collections", "password"}: a new user (admin)
+    DELETE /api/users/{name}   a user removed (admin)
+
 Every answer is JSON; an error is ``{"error": "one line"}`` with its status: 400 for a bad field or body, 401
-without the app's credentials when it has a password (HTTP Basic, the same user and password as its sign-in),
-404 for a document that is not indexed, 413 for a body over ``MAX_BODY`` bytes, and 503 with
+without a user's credentials when the app has sign-in (HTTP Basic with a user's name and password, or Bearer
+with their API token), 403 for a route the user's role does not allow, 404 for a document that is not indexed
+(or not in the user's collections: the two are not told apart), 413 for a body over ``MAX_BODY`` bytes, 429
+after too many failed sign-ins, and 503 with
 ``Retry-After`` when ``Limits.requests`` questions are being answered and none ends within ``Limits.wait``
 seconds (a bounded wait, never a hang). Questions are
 answered by the engine directly, in FastAPI's worker threads: an engine's snapshot is immutable, so they run side
@@ -17,9 +23,6 @@ by side with each other and with an upload.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import secrets
 import threading
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
@@ -31,8 +34,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa.access.audit import Audit
+from qa.access.gate import Access, Refused
+from qa.access.names import collection_list
+from qa.access.users import User, UsersFile, role_of, user_row
 from qa.engine import Engine
-from qa.errors import NotIndexedError, UnknownDocumentError, VerbatimError
+from qa.errors import AccessError, NotIndexedError, UnknownDocumentError, VerbatimError
 from qa.render import answer_to_dict
 
 Source = Annotated[str, Query(min_length=1, description="a passage's source, as search returns it")]
@@ -83,12 +90,22 @@ class AnswerOut(BaseModel):
     passages: list[PassageOut]
 
 
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    role: Literal["reader", "editor", "admin"]
+    collections: str = Field("*", max_length=4096, description="a,b or * for all")
+    password: str = Field(min_length=1, max_length=1024)
+
+
 class ErrorOut(BaseModel):
     error: str = Field(description="what is wrong, in one line")
 
 
 _ERROR_STATUSES = {
-    400: "a bad field, query or body", 401: "no or wrong credentials (the app has a password)",
+    400: "a bad field, query or body", 401: "no or wrong credentials (the app has sign-in)",
+    403: "a route the user's role does not allow", 429: "too many failed sign-ins: retry after Retry-After",
     404: "a document or source that is not indexed", 413: "a body over 64 KB",
     503: "busy: retry after the Retry-After header's seconds",
 }  # fmt: skip
@@ -103,9 +120,7 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def make_api(
-    engine: Engine, user: str | None = None, password: str | None = None, limits: Limits = Limits()
-) -> FastAPI:
+def make_api(engine: Engine, access: Access | None = None, limits: Limits = Limits()) -> FastAPI:
     """The API as an application to mount at ``/api`` (its OpenAPI description at ``/api/openapi.json``)."""
     api = FastAPI(
         title="Verbatim", version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json",
@@ -114,7 +129,12 @@ def make_api(
     )  # fmt: skip
     slots = api.state.slots = threading.BoundedSemaphore(limits.requests)
 
-    api.add_middleware(_Guard, user=user, password=password)
+    access = access or Access(None)
+    audit = Audit(engine.settings.index_dir / "audit.jsonl")
+    api.add_middleware(_Guard, access=access)
+
+    def who(request: Request) -> User:
+        return request.state.user
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -144,27 +164,59 @@ def make_api(
 
     @api.post("/search", summary="Passages that answer a question, quoted exactly, with citations",
               response_model=AnswerOut, responses=ERRORS)  # fmt: skip
-    def search(request: SearchRequest) -> JSONResponse:
+    def search(request: SearchRequest, http: Request) -> JSONResponse:
+        readable = who(http).readable
         answer = answering(
             lambda: engine.ask(request.question, k=request.k, mode=request.mode, history=request.history,
-                               documents=request.documents)
+                               documents=request.documents, collections=readable)
         )  # fmt: skip
         # returned as it is: FastAPI's validation of the model would cost as much as the search itself
         return JSONResponse(answer_to_dict(answer))
 
     @api.get("/documents", summary="The indexed documents", responses={401: ERRORS[401]})
-    def documents() -> list[dict[str, Any]]:
-        return [asdict(d) for d in engine.documents()]
+    def documents(http: Request) -> list[dict[str, Any]]:
+        return [asdict(d) for d in engine.documents(who(http).readable)]
 
     @api.get("/page", summary="The page of a passage as a PNG, the passage marked", response_class=Response,
              responses={200: {"content": {"image/png": {}}}, **ERRORS})  # fmt: skip
-    def page(source: Source, start: Offset, end: Offset) -> Response:
-        png = answering(lambda: engine.page_image(source, start, end))
+    def page(source: Source, start: Offset, end: Offset, http: Request) -> Response:
+        readable = who(http).readable
+        png = answering(lambda: engine.page_image(source, start, end, collections=readable))
         return Response(png, media_type="image/png")
 
     @api.get("/context", summary="The text around a passage", responses=ERRORS)
-    def context(source: Source, start: Offset, end: Offset) -> dict[str, Any]:
-        return answering(lambda: passage_context(engine, source, start, end))
+    def context(source: Source, start: Offset, end: Offset, http: Request) -> dict[str, Any]:
+        readable = who(http).readable
+        return answering(lambda: passage_context(engine, source, start, end, readable=readable))
+
+    def users_file(http: Request) -> UsersFile:
+        if not who(http).is_admin:
+            raise ApiError(403, f"{who(http).name} is not an admin: only an admin manages users")
+        if not isinstance(access.users, UsersFile):
+            raise ApiError(404, "this app has no users file (python -m qa users add NAME --role admin)")
+        return access.users
+
+    @api.get("/users", summary="The users (an admin's route)", responses=ERRORS)
+    def users(http: Request) -> list[dict[str, Any]]:
+        return [user_row(u) for u in users_file(http).users().values()]
+
+    @api.post("/users", summary="Add a user (an admin's route)", responses=ERRORS, status_code=201)
+    def add_user(new: NewUser, http: Request) -> dict[str, Any]:
+        try:
+            user = users_file(http).add(new.name, role_of(new.role), collection_list(new.collections), new.password)
+        except AccessError as exc:
+            raise ApiError(400, str(exc)) from exc
+        audit.record(who(http).name, "user added", user.name, role=user.role, collections=list(user.collections))
+        return user_row(user)
+
+    @api.delete("/users/{name}", summary="Remove a user (an admin's route)", responses=ERRORS)
+    def remove_user(name: str, http: Request) -> dict[str, Any]:
+        try:
+            users_file(http).remove(name)
+        except AccessError as exc:
+            raise ApiError(404, str(exc)) from exc
+        audit.record(who(http).name, "user removed", name)
+        return {"removed": name}
 
     def description() -> dict[str, Any]:
         """The OpenAPI description without FastAPI's 422: a bad request is a 400 here, with one line."""
@@ -181,26 +233,29 @@ def make_api(
     return api
 
 
-def passage_context(engine: Engine, source: str, start: int, end: int, chars: int = 1200) -> dict[str, Any]:
+def passage_context(
+    engine: Engine, source: str, start: int, end: int, chars: int = 1200, readable: Any = None
+) -> dict[str, Any]:
     """The text before and after ``source[start:end]`` (about ``chars`` each side), and the passage itself."""
-    before, text, after = engine.around(source, start, end, chars)
+    before, text, after = engine.around(source, start, end, chars, readable)
     return {"source": source, "start": start, "end": end, "before": before, "text": text, "after": after}
 
 
 class _Guard:
     """Credentials and body size, checked before a request reaches a route (a plain ASGI middleware: Starlette's
-    decorator form costs every request a task and a stream of its own)."""
+    decorator form costs every request a task and a stream of its own). The user found is ``request.state.user``."""
 
-    def __init__(self, app: Any, user: str | None, password: str | None) -> None:
-        self.app, self.user, self.password = app, user, password
+    def __init__(self, app: Any, access: Access) -> None:
+        self.app, self.access = app, access
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            request = Request(scope)
             refusal = None
-            if self.password is not None and not authorised(request, self.user or "", self.password):
-                refusal = sign_in_required()
-            length = request.headers.get("content-length")
+            try:
+                scope.setdefault("state", {})["user"] = user_of(self.access, scope)
+            except Refused as exc:
+                refusal = refused(exc)
+            length = Request(scope).headers.get("content-length")
             if refusal is None and length is not None and (not length.isdigit() or int(length) > MAX_BODY):
                 refusal = _error(413, f"the request body is over {MAX_BODY} bytes")
             if refusal is not None:
@@ -209,23 +264,18 @@ class _Guard:
         await self.app(scope, receive, send)
 
 
-def authorised(request: Request, user: str, password: str) -> bool:
-    """Whether the request carries HTTP Basic credentials equal to ``user`` and ``password``."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        name, _, given = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    same_name = secrets.compare_digest(name.encode(), user.encode())
-    return secrets.compare_digest(given.encode(), password.encode()) and same_name
+def user_of(access: Access, scope: dict[str, Any]) -> User:
+    """The user of an HTTP request's ``Authorization`` header (``Refused`` without a valid one)."""
+    authorization = Request(scope).headers.get("authorization", "")
+    return access.from_header(authorization, (scope.get("client") or ("?", 0))[0])
 
 
-def sign_in_required() -> JSONResponse:
-    """The 401 of every programmatic way in (the API, the MCP tools) without the app's credentials."""
-    return _error(401, "sign in: HTTP Basic with the app's user and password", {"WWW-Authenticate": "Basic"})
+def refused(exc: Refused) -> JSONResponse:
+    """The 401 (or 429) of every programmatic way in (the API, the MCP tools) without a user's credentials."""
+    if exc.status == 401:
+        return _error(401, str(exc), {"WWW-Authenticate": 'Basic realm="Verbatim"'})
+    headers = {"Retry-After": str(exc.retry_after)}
+    return _error(exc.status, str(exc), headers)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

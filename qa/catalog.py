@@ -1,13 +1,18 @@
-"""What is indexed, as the user names it: the document list, and the documents a question is limited to."""
+"""What is indexed, as the user names it: the document list, and the documents a question is limited to; and what
+a user may see of it (``collections``: the collections they read, None for all; ``qa.access.users``)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
-from qa.errors import UnknownDocumentError
+from qa.errors import NotIndexedError, UnknownDocumentError
+from qa.snapshot import DocRecord
 from qa.stores.base import Index
+from qa.types import Answer
+
+Readable = Collection[str] | None  # the collections a user reads; None: every one
 
 
 @dataclass(frozen=True)
@@ -22,13 +27,14 @@ class DocumentInfo:
     chars: int
     duplicate_of: str | None
     warnings: tuple[str, ...]
+    collection: str
 
 
-def document_list(snapshot: Index) -> list[DocumentInfo]:
-    """The indexed documents, in path order."""
+def document_list(snapshot: Index, collections: Readable = None) -> list[DocumentInfo]:
+    """The indexed documents of ``collections``, in path order."""
     by_sha = {c.sha256: c for c in snapshot.contents}
     rows = []
-    for doc in sorted(snapshot.documents, key=lambda d: d.path):
+    for doc in sorted(visible(snapshot, collections), key=lambda d: d.path):
         content = by_sha.get(doc.sha256)
         rows.append(
             DocumentInfo(
@@ -40,22 +46,72 @@ def document_list(snapshot: Index) -> list[DocumentInfo]:
                 chars=content.chars if content else 0,
                 duplicate_of=doc.duplicate_of,
                 warnings=doc.warnings,
+                collection=doc.collection,
             )
         )
     return rows
 
 
-def contents_named(snapshot: Index, names: Sequence[str]) -> frozenset[int]:
-    """The content ids of documents given by path or file name; a name not indexed is an UnknownDocumentError."""
+def visible(snapshot: Index, collections: Readable) -> Sequence[DocRecord]:
+    """The documents of ``collections`` (all of them for None)."""
+    if collections is None:
+        return snapshot.documents
+    return [d for d in snapshot.documents if d.collection in collections]
+
+
+def readable_contents(snapshot: Index, collections: Readable) -> frozenset[int] | None:
+    """The content ids a reader of ``collections`` may be answered from (None: all): those of their documents,
+    whichever document a text was first indexed under."""
+    if collections is None:
+        return None
+    shas = {d.sha256 for d in visible(snapshot, collections)}
+    return frozenset(i for i, c in enumerate(snapshot.contents) if c.sha256 in shas)
+
+
+def contents_named(snapshot: Index, names: Sequence[str], collections: Readable = None) -> frozenset[int]:
+    """The content ids of documents given by path or file name; a name not indexed (or not in ``collections``)
+    is an UnknownDocumentError."""
     by_sha = {c.sha256: i for i, c in enumerate(snapshot.contents)}
+    documents = visible(snapshot, collections)
     chosen: set[int] = set()
     for name in names:
         matches = [
-            d for d in snapshot.documents
+            d for d in documents
             if name in (d.path, os.path.basename(d.path)) or os.path.abspath(name) == d.path
         ]  # fmt: skip
         if not matches:
-            listed = ", ".join(sorted(os.path.basename(d.path) for d in snapshot.documents)) or "nothing"
+            listed = ", ".join(sorted(os.path.basename(d.path) for d in documents)) or "nothing"
             raise UnknownDocumentError(f"{name!r} is not an indexed document (indexed: {listed})")
         chosen.update(by_sha[d.sha256] for d in matches if d.sha256 in by_sha)
     return frozenset(chosen)
+
+
+def content_source(snapshot: Index, source: str, collections: Readable) -> str:
+    """The source under which the text of document ``source`` is stored, if its reader may see it (a file
+    with the same text in two collections is read once, under the first one's path)."""
+    record = next((d for d in visible(snapshot, collections) if d.path == source), None)
+    if record is None:
+        raise NotIndexedError(source)
+    content = next((c for c in snapshot.contents if c.sha256 == record.sha256), None)
+    if content is None:
+        raise NotIndexedError(source)
+    return content.source
+
+
+def as_seen_by(answer: Answer, snapshot: Index, collections: Readable) -> Answer:
+    """``answer`` with each passage cited by a document its reader may see: a text read under another
+    collection's path is cited by the reader's own copy of it (the same text, so the same offsets)."""
+    if collections is None:
+        return answer
+    own = {d.path for d in visible(snapshot, collections)}
+    if all(h.passage.source in own for h in answer.hits) and own.issuperset(answer.preferred):
+        return answer
+    by_sha = {c.source: c.sha256 for c in snapshot.contents}
+    alias = {}
+    for d in sorted(visible(snapshot, collections), key=lambda d: d.path):
+        alias.setdefault(d.sha256, d.path)
+    def seen(source: str) -> str:
+        return source if source in own else alias[by_sha[source]]
+
+    hits = tuple(replace(h, passage=replace(h.passage, source=seen(h.passage.source))) for h in answer.hits)
+    return replace(answer, hits=hits, preferred=tuple(sorted({seen(p) for p in answer.preferred})))

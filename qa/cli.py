@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from qa.access.audit import Audit, audit_report, command_actor
+from qa.access.commands import add_users_command
 from qa.calibrate import add_calibrate_arguments, run_calibrate_command
 from qa.config import BACKENDS, MODES
 from qa.console import error_line, page_bars, progress_bar, settings_from
@@ -57,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     index = command("index", _index, "Index files and folders (only new or changed documents are embedded).")
     index.add_argument("paths", nargs="+", metavar="PATH")
     index.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
+    index.add_argument("--collection", metavar="NAME", help="put the files into this collection (default: each "
+                       "keeps its own; a new one goes into 'default')")  # fmt: skip
 
     ask = command("ask", _ask, "Answer a question with passages quoted from the documents.")
     ask.add_argument("question", nargs="?", help="the question (or use --questions FILE)")
@@ -71,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         "--document", action="append", default=[], metavar="NAME",
         help="search only this document (a file name or a path as qa documents lists it); repeatable",
     )  # fmt: skip
+    ask.add_argument("--collection", action="append", metavar="NAME", help="search only this collection; repeatable")
 
     serve = sub.add_parser("serve", help="Start the web app (the same as python app.py).", add_help=False)
     serve.add_argument("rest", nargs=argparse.REMAINDER)
@@ -80,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
 
     docs = command("documents", _documents, "List the indexed documents.")
     docs.add_argument("--json", action="store_true")
+    docs.add_argument("--collection", action="append", metavar="NAME", help="only this collection; repeatable")
+
+    add_users_command(sub)
 
     migrate = command("migrate", _migrate, "Copy the index between --index-dir and --store, embedding nothing again.")
     migrate.add_argument("--to", choices=("postgres", "files"), default="postgres",
@@ -106,7 +114,9 @@ def _engine(args: argparse.Namespace) -> Any:
 
 def _index(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    report = engine.add(args.paths, progress=progress_bar(), rebuild=args.rebuild, reading=page_bars)
+    report = engine.add(args.paths, progress=progress_bar(), rebuild=args.rebuild, reading=page_bars,
+                        collection=args.collection)  # fmt: skip
+    audit_report(Audit(engine.settings.index_dir / "audit.jsonl"), command_actor(), report, args.collection)
     for duplicate, original in report.duplicates:
         print(f"note: {duplicate} has the same content as {original}; indexed once", file=sys.stderr)
     for problem in report.problems:
@@ -137,7 +147,8 @@ def _ask(args: argparse.Namespace) -> int:
     engine = _engine(args)
     for start in range(0, len(questions), QUESTION_BATCH):  # embedded a batch at a time, printed as they come
         batch = questions[start : start + QUESTION_BATCH]
-        answers = engine.ask_many(batch, k=args.k, mode=args.mode, documents=args.document)
+        answers = engine.ask_many(batch, k=args.k, mode=args.mode, documents=args.document,
+                                  collections=args.collection)  # fmt: skip
         for i, answer in enumerate(answers, start=start):
             if args.json:
                 print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)
@@ -202,14 +213,14 @@ def _migrate(args: argparse.Namespace) -> int:
 def _documents(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    docs = _engine(args).documents()
+    docs = _engine(args).documents(args.collection)
     if args.json:
         print(json.dumps([asdict(d) for d in docs], ensure_ascii=False))
         return 0
     for d in docs:
         extra = f", duplicate of {d.duplicate_of}" if d.duplicate_of else ""
         pages = f", {d.pages} pages" if d.pages else ""
-        print(f"{d.path}  ({d.kind}{pages}, {d.passages} passages{extra})")
+        print(f"{d.path}  ({d.kind}{pages}, {d.passages} passages{extra}; collection {d.collection})")
     if not docs:
         print("The index is empty.")
     return 0

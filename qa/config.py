@@ -72,7 +72,15 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     user: str = "verbatim"
-    password: str | None = None
+    password: str | None = None  # one admin, without a users file (the users file is the way for a team)
+    users: Path | None = None  # the users file; None: ``users.json`` in the index folder (``users_file``)
+    no_auth: bool = False  # serve beyond loopback without sign-in, on purpose
+    session_hours: float = 12.0  # a sign-in on the page lasts this long
+
+    @property
+    def users_file(self) -> Path:
+        """Where the users are: ``--users``/``VERBATIM_USERS``, else ``users.json`` beside the index."""
+        return self.users or self.index_dir / "users.json"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -104,6 +112,9 @@ class Settings:
             port=env.number("PORT", "port", int, 7860, 1, 65_535),
             user=env.text("USER", "user", "verbatim"),
             password=env.text("PASSWORD", "password", "") or None,
+            users=Path(env.text("USERS", "users", "")).expanduser() if env.text("USERS", "users", "") else None,
+            no_auth=env.flag("NO_AUTH", "no_auth"),
+            session_hours=env.number("SESSION_HOURS", "session_hours", float, 12.0, 0.01, 8_760.0),
         )
         if settings.chunking.min_chars > settings.chunking.max_chars:
             raise SettingsError(
@@ -150,6 +161,14 @@ class _Reader:
         if not low <= number <= high:  # type: ignore[operator]
             raise SettingsError(f"{source}={value} is out of range: expected {what} from {low:g} to {high:g}")
         return number
+
+    def flag(self, name: str, key: str) -> bool:
+        value, source = self._raw(name, key)
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        if str(value).lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise SettingsError(f"{source}={value} is not valid: expected 1 or 0 (true or false)")
+        return str(value).lower() in ("1", "true", "yes")
 
     def optional_number(self, name: str, key: str, low: float, high: float) -> float | None:
         value, _ = self._raw(name, key)

@@ -14,8 +14,18 @@ from functools import partial
 import numpy as np
 
 from qa.abstain import model_for, probe_questions
+from qa.access.names import collection_name
 from qa.answers import Asked, answer_of, make_hits, prepare
-from qa.catalog import DocumentInfo, contents_named, document_list
+from qa.catalog import (
+    DocumentInfo,
+    Readable,
+    as_seen_by,
+    content_source,
+    contents_named,
+    document_list,
+    readable_contents,
+    visible,
+)
 from qa.config import Settings, default_backend
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, NotIndexedError, QuestionError
@@ -99,30 +109,35 @@ class Engine:
         progress: Progress | None = None,
         rebuild: bool = False,
         reading: Reading | None = None,
+        collection: str | None = None,
     ) -> IndexReport:
         """Index the files under ``paths``: new and changed ones are embedded, deleted ones dropped.
 
         A file that fails is reported in ``IndexReport.problems``; the rest are still indexed and
         the previous index stays as it was until the new one is complete. ``progress`` follows the
         passages embedded, ``reading(path)`` gives what follows the pages of one document being read.
+        ``collection``: the collection they go into (None: each keeps its own; a new one goes into the default).
         """
+        if collection is not None:
+            collection_name(collection)
         paths = [os.fspath(p) for p in paths]
         with self._write_lock, self.store.lock(self.settings.lock_timeout):
             old = None if rebuild else self._load_for_update()
             snapshot, report = build_snapshot(
                 self.store, self.embedder, self.settings.chunking, old, paths, progress, reading=reading,
-                max_file_mb=self.settings.max_file_mb,
+                max_file_mb=self.settings.max_file_mb, collection=collection,
             )  # fmt: skip
             if snapshot is not None:
                 self._snapshot = snapshot
             return report
 
-    def remove(self, path: str) -> IndexReport:
-        """Drop one document from the index (its file, if uploaded, is deleted too)."""
+    def remove(self, path: str, collections: Readable = None) -> IndexReport:
+        """Drop one document from the index (its file, if uploaded, is deleted too); ``collections``: only a
+        document of these may go (None: any)."""
         started = time.perf_counter()
         with self._write_lock, self.store.lock(self.settings.lock_timeout):
             old = self._load_for_update()
-            if old is None or path not in {d.path for d in old.documents}:
+            if old is None or path not in {d.path for d in visible(old, collections)}:
                 raise DocumentError(path, "is not in the index")
             snapshot, report = build_snapshot(
                 self.store, self.embedder, self.settings.chunking, old, [], None, drop={path}
@@ -146,9 +161,9 @@ class Engine:
             self._snapshot = snapshot
         return self._snapshot
 
-    def documents(self) -> list[DocumentInfo]:
-        """The indexed documents, in path order."""
-        return document_list(self.snapshot) if self.has_index() else []
+    def documents(self, collections: Readable = None) -> list[DocumentInfo]:
+        """The indexed documents (of ``collections``; None: all), in path order."""
+        return document_list(self.snapshot, collections) if self.has_index() else []
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -164,14 +179,16 @@ class Engine:
         params: SearchParams | None = None,
         history: Sequence[str] = (),
         documents: Sequence[str] = (),
+        collections: Readable = None,
     ) -> Answer:
         """The ``k`` passages that best answer ``question``, and whether the documents answer it.
 
         ``history``, the earlier questions of a conversation (oldest first), resolves a follow-up that refers
         back to them (``qa.conversation``); ``Answer.searched`` is the query that was run. ``documents`` (file
-        names or paths as ``documents()`` lists them) limits the search to those; empty: all.
+        names or paths as ``documents()`` lists them) limits the search to those; empty: all. ``collections``:
+        the collections the asker reads (None: all); nothing of another is searched, cited or named.
         """
-        return self.ask_many([(question, history)], k, mode, params, documents)[0]
+        return self.ask_many([(question, history)], k, mode, params, documents, collections)[0]
 
     def ask_many(
         self,
@@ -180,6 +197,7 @@ class Engine:
         mode: str | None = None,
         params: SearchParams | None = None,
         documents: Sequence[str] = (),
+        collections: Readable = None,
     ) -> list[Answer]:
         """``ask`` for many ``(question, history)`` pairs, their queries embedded in one batch."""
         k = self.settings.k if k is None else k
@@ -188,13 +206,18 @@ class Engine:
         params = params or self.search_params(mode)
         with self.store.reading():
             snapshot = self.snapshot
-            if documents:
-                params = replace(params, within=contents_named(snapshot, documents))  # ids of this snapshot
+            if documents:  # ids of this snapshot
+                params = replace(params, within=contents_named(snapshot, documents, collections))
+            elif (readable := readable_contents(snapshot, collections)) is not None:
+                if not readable:  # nothing the asker may read
+                    return [_nothing(q, params.threshold) for q, _ in questions]
+                params = replace(params, within=readable)
             t0 = time.perf_counter()
             prepared = [prepare(snapshot, self.embedder, q, history, params) for q, history in questions]
             vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
             embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
-            return [self._answer(snapshot, p, v, k, embedded) for p, v in zip(prepared, vectors, strict=True)]
+            answers = [self._answer(snapshot, p, v, k, embedded) for p, v in zip(prepared, vectors, strict=True)]
+            return [as_seen_by(a, snapshot, collections) for a in answers]
 
     def _answer(self, snapshot: Index, asked: Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
         timings: dict[str, float] = {"embed": embedded}
@@ -232,33 +255,46 @@ class Engine:
             ))  # fmt: skip
         return found
 
-    def source_text(self, source: str) -> str:
+    def source_text(self, source: str, collections: Readable = None) -> str:
         """The text that a source's offsets index (the decoded or extracted text, as stored)."""
-        for content in self.snapshot.contents:
+        snapshot = self.snapshot
+        source = content_source(snapshot, source, collections) if collections is not None else source
+        for content in snapshot.contents:
             if content.source == source:
                 return self.store.read_text(content.key)
         raise NotIndexedError(source)
 
-    def page_image(self, source: str, start: int, end: int, answer: tuple[int, int] | None = None) -> bytes:
+    def page_image(
+        self, source: str, start: int, end: int, answer: tuple[int, int] | None = None, collections: Readable = None
+    ) -> bytes:
         """A PNG of the page of ``source[start:end]``, the passage marked (the answer more strongly); of each of its
         pages, one under the other, when it runs over a page break.
 
         ``source``, ``start`` and ``end`` are a passage's fields in an answer; the page is rendered from the file
-        itself, which must be the one that was indexed.
+        itself, which must be the one that was indexed. ``collections``: those the asker reads (None: all).
         """
-        return page_png(self.snapshot, self.store, self.pages, source, (start, end), answer, self.rebuild_command)
+        snapshot = self.snapshot
+        source = content_source(snapshot, source, collections) if collections is not None else source
+        return page_png(snapshot, self.store, self.pages, source, (start, end), answer, self.rebuild_command)
 
     def context(self, passage: Passage, chars: int = 1200) -> tuple[str, str, str]:
         """The text before the passage, the passage, and the text after it (about ``chars`` each side)."""
         return self.around(passage.source, passage.start, passage.end, chars)
 
-    def around(self, source: str, start: int, end: int, chars: int = 1200) -> tuple[str, str, str]:
+    def around(
+        self, source: str, start: int, end: int, chars: int = 1200, collections: Readable = None
+    ) -> tuple[str, str, str]:
         """``context`` for a span given by its fields (the API's and MCP's ``context``); a span that is not in the
         source's text is a QuestionError."""
-        text = self.source_text(source)
+        text = self.source_text(source, collections)
         if not 0 <= start < end <= len(text):
             raise QuestionError(f"{source} has no passage at {start}:{end} (its text is {len(text)} characters)")
         return text[max(0, start - chars) : start], text[start:end], text[end : min(len(text), end + chars)]
+
+
+def _nothing(question: str, threshold: float) -> Answer:
+    """The answer to one who may read no document: none."""
+    return Answer(question=question, answered=False, hits=(), threshold=threshold, searched=question)
 
 
 def _quote(text: str) -> str:

@@ -49,3 +49,7 @@ class ModelError(VerbatimError):
 
 class StoreError(VerbatimError):
     """The store named (a PostgreSQL URL) cannot be used: unreachable, refused, or without what it needs."""
+
+
+class AccessError(VerbatimError):
+    """A user, password, role or collection that does not allow what was asked (or a name that cannot be one)."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from qa.access.names import DEFAULT_COLLECTION
 from qa.chunker import chunk_text
 from qa.config import ChunkSettings
 from qa.embedder import Embedder
@@ -33,10 +34,13 @@ def build_snapshot(
     drop: set[str] | None = None,
     reading: Reading | None = None,
     max_file_mb: float = 100.0,
+    collection: str | None = None,
 ) -> tuple[Index | None, IndexReport]:
     """The index after indexing ``paths``, written by ``store`` (None when nothing changed), and what happened.
 
     ``progress`` follows the passages being embedded; ``reading`` the pages of each document being read.
+    ``collection``: the collection of the files indexed (None: a file keeps its own, a new one the default);
+    a file moved to another collection is not read again.
     """
     started = time.perf_counter()
     if old is not None and {**ChunkSettings().as_dict(), **old.chunking} != chunking.as_dict():
@@ -54,7 +58,9 @@ def build_snapshot(
     queue = list(files)
     for path in queue:  # grows by the attachments of e-mails, which are documents of their own
         try:
-            document = _read_one(path, records, old_shas, fresh, embedder, chunking, report, reading, max_file_mb)
+            document = _read_one(
+                path, records, old_shas, fresh, embedder, chunking, report, reading, max_file_mb, collection
+            )
         except DocumentError as exc:
             report.problems.append(Problem(exc.path, exc.reason))
             continue
@@ -81,6 +87,7 @@ def _read_one(
     report: IndexReport,
     reading: Reading | None,
     max_file_mb: float,
+    collection: str | None,
 ) -> Document | None:
     """Record one file; read it when its content is new (the Document read, else None)."""
     data = read_bytes(path, int(max_file_mb * 1_000_000))
@@ -88,8 +95,13 @@ def _read_one(
     prior = records.get(path)
     kind = kind_of(path) or "text"
     current_reader = reader_version(kind)
+    collection = collection or (prior.collection if prior else DEFAULT_COLLECTION)
     if prior is not None and prior.sha256 == sha and prior.reader >= current_reader:
-        report.unchanged.append(path)
+        if prior.collection == collection:
+            report.unchanged.append(path)
+        else:
+            records[path] = replace(prior, collection=collection)
+            report.updated.append(path)
         return None
     warnings: tuple[str, ...] = ()
     document: Document | None = None
@@ -113,7 +125,7 @@ def _read_one(
         warnings = document.warnings
     records[path] = DocRecord(
         path=path, size=len(data), mtime=os.path.getmtime(path), sha256=sha, kind=kind, warnings=warnings,
-        reader=current_reader,
+        reader=current_reader, collection=collection,
     )  # fmt: skip
     (report.updated if prior is not None else report.added).append(path)
     return document

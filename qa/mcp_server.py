@@ -9,9 +9,11 @@ page, as an image). No tool changes the index. A library error is the tool's err
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
-from qa.api import authorised, passage_context, sign_in_required
+from qa.access.gate import Access, Refused
+from qa.api import passage_context, refused, user_of
 from qa.engine import Engine
 from qa.errors import VerbatimError
 from qa.render import answer_to_dict
@@ -27,6 +29,11 @@ INSTRUCTIONS = (
     "cite it by its document ('source'), page and line; say 'not in the documents' when an answer's 'answered' "
     "is false. 'highlight' is the answer sentence's span in the same coordinates as 'start' and 'end'."
 )
+
+
+# the collections the HTTP request's user reads (set per request by ``_Running``; the tools run in its context).
+# Over stdio the client is a program its user started on this machine: it reads all.
+READABLE: contextvars.ContextVar[Any] = contextvars.ContextVar("readable", default=None)
 
 
 def make_server(engine: Engine) -> Any:
@@ -46,7 +53,7 @@ def make_server(engine: Engine) -> Any:
         names or paths to search within (empty: all; see the documents tool). history: the earlier questions of
         the conversation, oldest first, so that a follow-up ("what did it cost?") is resolved."""
         answer = engine.ask(question, k=max(1, min(int(k), 50)), history=list(history or []),
-                            documents=list(documents or []))  # fmt: skip
+                            documents=list(documents or []), collections=READABLE.get())  # fmt: skip
         return answer_to_dict(answer)
 
     @server.tool()
@@ -55,7 +62,7 @@ def make_server(engine: Engine) -> Any:
         or path from here limits a search to that document."""
         listed = [
             {"path": d.path, "name": d.name, "kind": d.kind, "pages": d.pages, "passages": d.passages}
-            for d in engine.documents()
+            for d in engine.documents(READABLE.get())
         ]
         return {"documents": listed}
 
@@ -63,13 +70,13 @@ def make_server(engine: Engine) -> Any:
     def context(source: str, start: int, end: int) -> dict:
         """The text around a passage: give a passage's "source", "start" and "end" from search. Returns the text
         before it, the passage itself ("text") and the text after it, about 1,200 characters each side."""
-        return passage_context(engine, source, start, end)
+        return passage_context(engine, source, start, end, readable=READABLE.get())
 
     @server.tool()
     def page(source: str, start: int, end: int) -> Image:
         """The page of a passage of a PDF or scan as a PNG image, the passage marked in yellow: give its "source",
         "start" and "end" from search. Only documents with pages (PDF, images) have one."""
-        return Image(data=engine.page_image(source, start, end), format="png")
+        return Image(data=engine.page_image(source, start, end, collections=READABLE.get()), format="png")
 
     return server
 
@@ -80,33 +87,34 @@ def serve_stdio(engine: Engine) -> int:
     return 0
 
 
-def http_app(engine: Engine, user: str | None = None, password: str | None = None, host: str = "127.0.0.1") -> Any:
+def http_app(engine: Engine, access: Access | None = None, host: str = "127.0.0.1") -> Any:
     """The tools over streamable HTTP, as an ASGI application to mount at ``/mcp`` on the app's server (stateless,
-    JSON responses; with the app's password, HTTP Basic with its user and password, as the JSON API). On a
+    JSON responses; with sign-in, a user's HTTP Basic or Bearer token as for the JSON API, and each tool sees
+    only that user's collections). On a
     loopback ``host`` the mcp package also refuses requests whose Host or Origin is not loopback (DNS rebinding);
     on another address it cannot know the names the server is reached by."""
     server = make_server(engine)
     app = server.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True, host=host)
-    return _Running(app, server.session_manager, user, password)
+    return _Running(app, server.session_manager, access or Access(None))
 
 
 class _Running:
     """Runs the MCP session manager in the serving loop from the first request on: a mounted application gets
     no lifespan events of its own."""
 
-    def __init__(self, app: Any, manager: Any, user: str | None, password: str | None) -> None:
-        self.app, self.manager, self.user, self.password = app, manager, user, password
+    def __init__(self, app: Any, manager: Any, access: Access) -> None:
+        self.app, self.manager, self.access = app, manager, access
         self.ready: asyncio.Event | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        if self.password is not None:
-            from starlette.requests import Request
-
-            if not authorised(Request(scope), self.user or "", self.password):
-                await sign_in_required()(scope, receive, send)
-                return
+        try:
+            user = user_of(self.access, scope)
+        except Refused as exc:
+            await refused(exc)(scope, receive, send)
+            return
+        READABLE.set(user.readable)
         if self.ready is None:
             self.ready = asyncio.Event()
             asyncio.get_running_loop().create_task(self._run())

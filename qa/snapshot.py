@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.access.names import DEFAULT_COLLECTION
 from qa.dense import DenseIndex
 from qa.lexical import Lexical
 from qa.passages import PassageTable
@@ -29,6 +30,7 @@ class DocRecord:
     duplicate_of: str | None = None
     warnings: tuple[str, ...] = ()
     reader: int = 1  # the version of its format's reader that read it (loaders.READER_VERSIONS)
+    collection: str = DEFAULT_COLLECTION  # the named set it belongs to: who may read it (qa.access)
 
 
 @dataclass(frozen=True, slots=True)

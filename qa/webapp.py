@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import qa  # noqa: F401  (sets the offline switches before gradio is imported)
+from qa.access.gate import Access, access_for
+from qa.access.sessions import Sessions, SignInGuard
 from qa.config import MODES, SAMPLE_DOCUMENT, Settings
 from qa.api import make_api
 from qa.engine import Engine
@@ -21,11 +23,12 @@ from qa.mcp_server import http_app as mcp_http_app
 from qa.readers.loaders import SUPPORTED
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSS_PATH = STATIC / "app.css"
 PAGE_SCRIPT = "<script>" + (STATIC / "app.js").read_text(encoding="utf-8") + "</script>"
-HEADERS = ["Document", "Type", "Pages", "Passages"]
+HEADERS = ["Document", "Collection", "Type", "Pages", "Passages"]
 # After an answer, scroll the chat so the question just asked is at its top and the best passage below it.
 SHOW_LATEST_QUESTION = """() => {
   const log = document.querySelector('#vb-chat .bubble-wrap');
@@ -36,9 +39,10 @@ SHOW_LATEST_QUESTION = """() => {
 }"""
 
 
-def build(engine: Engine) -> gr.Blocks:
-    app = App(engine)
-    rows, _, _ = app.documents()
+def build(engine: Engine, access: Access | None = None) -> gr.Blocks:
+    """The page. The upload and remove controls start hidden and are shown to an editor or an admin once the page
+    knows who signed in (``App.controls``); the server refuses a reader's call whatever the page shows."""
+    app = App(engine, access)
     accepted = sorted(set(SUPPORTED.replace(",", "").split()))
     # Gradio keeps a copy of each page image and export it serves: files older than a day go, hourly
     with gr.Blocks(title="Verbatim", analytics_enabled=False, fill_width=True, delete_cache=(3600, 86400)) as demo:
@@ -86,15 +90,19 @@ def build(engine: Engine) -> gr.Blocks:
                     label="Search in (none chosen: all documents)", choices=[], multiselect=True,
                     elem_id="vb-within",
                 )  # fmt: skip
-                table = gr.Dataframe(value=rows, headers=HEADERS, interactive=False, wrap=True, elem_id="vb-docs")
+                table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="vb-docs")
+                collection = gr.Dropdown(
+                    label="Add to the collection", choices=[], visible=False, elem_id="vb-collection",
+                    allow_custom_value=True,  # the server checks it (App.upload): a choice the page offered or not
+                )  # fmt: skip
                 files = gr.File(
                     label=f"Add documents ({', '.join(accepted)}; up to {engine.settings.max_upload_mb:g} MB each)",
-                    file_count="multiple", file_types=accepted, elem_id="vb-upload",
+                    file_count="multiple", file_types=accepted, elem_id="vb-upload", visible=False,
                 )  # fmt: skip
                 status = gr.Markdown(elem_id="vb-status")
-                with gr.Row():
+                with gr.Row(visible=False, elem_id="vb-removing") as removing:
                     chosen = gr.Dropdown(label="Remove a document", choices=[], scale=3)
-                    remove = gr.Button("Remove", size="sm", scale=1)
+                    remove = gr.Button("Remove", size="sm", scale=1, elem_id="vb-remove")
         outputs = [chat, question, answers, download]
         for trigger in (ask.click, question.submit):
             trigger(
@@ -109,13 +117,14 @@ def build(engine: Engine) -> gr.Blocks:
         page_go.click(app.show_page, page_request, page_view, api_visibility="private", concurrency_limit=4)
         demo.load(app.ask_from_link, [chat, answers, k, mode], outputs, api_visibility="private")
         files.upload(
-            app.upload, files, [status, table, chosen, within], api_name="upload", api_visibility="undocumented",
-            concurrency_limit=1,
+            app.upload, [files, collection], [status, table, chosen, within], api_name="upload",
+            api_visibility="undocumented", concurrency_limit=1,
         )  # fmt: skip
         remove.click(
             app.remove, chosen, [status, table, chosen, within], api_visibility="private", concurrency_limit=1
         )
         demo.load(app.documents, None, [table, chosen, within], api_visibility="private")
+        demo.load(app.controls, None, [files, removing, collection], api_visibility="private")
         gr.api(app.search, api_name="search", concurrency_limit=8)
         with gr.Row(visible=False):  # the /page_image endpoint: (source, start, end) -> PNG
             source, start, end = gr.Textbox(), gr.Number(precision=0), gr.Number(precision=0)
@@ -131,14 +140,22 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="indigo", neutral_hue="slate", font=system, font_mono=mono)
 
 
-def exposure_warning(host: str, password: str | None) -> str | None:
-    """A warning when the app is reachable from other machines without a password."""
-    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.") or password:
+def loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def exposure(host: str, access: Access, no_auth: bool) -> str | None:
+    """Why the app must not start (listening beyond loopback with no sign-in), or None. ``--no-auth`` starts it
+    anyway, with a warning (``NO_AUTH_WARNING``)."""
+    if loopback(host) or not access.open or no_auth:
         return None
     return (
-        f"warning: serving on {host} without a password: anyone who can reach this machine can read and change "
-        "the documents. Set VERBATIM_PASSWORD (and optionally VERBATIM_USER) to require a login."
+        f"refusing to serve on {host} without sign-in: add a user first (python -m qa users add NAME --role admin), "
+        "or pass --no-auth to let anyone who reaches this machine read and change the documents"
     )
+
+
+NO_AUTH_WARNING = "warning: --no-auth: anyone who can reach {host} can read, add and remove every document"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,11 +166,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1 or $VERBATIM_HOST)")
     parser.add_argument("--port", help="port (default 7860 or $VERBATIM_PORT)")
     parser.add_argument("--model", help="'minilm' (default), 'mpnet', or a sentence-transformers folder")
+    parser.add_argument("--users", metavar="FILE", help="the users who may sign in (default: users.json in the "
+                        "index folder, or $VERBATIM_USERS); see: python -m qa users --help")  # fmt: skip
+    parser.add_argument("--no-auth", action="store_true", default=None,
+                        help="serve beyond loopback without sign-in, on purpose ($VERBATIM_NO_AUTH=1)")  # fmt: skip
     args = parser.parse_args(argv)
     engine: Engine | None = None
     try:
         settings = Settings.from_env(index_dir=args.index_dir, store=args.store, model=args.model, host=args.host,
-                                     port=args.port)
+                                     port=args.port, users=args.users, no_auth=args.no_auth)  # fmt: skip
+        access = access_for(settings)
+        refusal = exposure(settings.host, access, settings.no_auth)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return 1
         engine = Engine(settings)
         if args.docs or not engine.has_index() or not engine.documents():
             if not args.docs and not SAMPLE_DOCUMENT.is_file():
@@ -166,20 +192,22 @@ def main(argv: list[str] | None = None) -> int:
     except VerbatimError as exc:
         print(error_line(exc, engine.rebuild_command if engine else lambda: ""), file=sys.stderr)
         return 1
-    warning = exposure_warning(settings.host, settings.password)
-    if warning:
-        print(warning, file=sys.stderr)
-    auth = (settings.user, settings.password) if settings.password else None
-    demo = build(engine)
+    if settings.no_auth and not loopback(settings.host):
+        print(NO_AUTH_WARNING.format(host=settings.host), file=sys.stderr)
+    demo = build(engine, access)
     demo.launch(
-        server_name=settings.host, server_port=settings.port, share=False, auth=auth, quiet=True,
+        server_name=settings.host, server_port=settings.port, share=False, quiet=True,
+        auth=None if access.open else access.password_ok,
+        auth_message="Sign in with the name and password your Verbatim admin gave you.",
+        app_kwargs={"middleware": [Middleware(SignInGuard, access=access)]},
         prevent_thread_lock=True, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
         footer_links=["api"], max_file_size=f"{settings.max_upload_mb:g}mb", theme=theme(), css_paths=[CSS_PATH],
         head=PAGE_SCRIPT,
     )  # fmt: skip
+    demo.app.tokens = Sessions(access, settings.session_hours)  # Gradio's sign-ins, which now expire
     # the JSON API for programs, beside the page and outside its queue (qa/api.py)
-    demo.app.mount("/api", make_api(engine, settings.user, settings.password))
-    demo.app.mount("/mcp", mcp_http_app(engine, settings.user, settings.password, settings.host))  # qa/mcp_server.py
+    demo.app.mount("/api", make_api(engine, access))
+    demo.app.mount("/mcp", mcp_http_app(engine, access, settings.host))  # qa/mcp_server.py
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"Verbatim is ready: http://{host}:{settings.port}/", flush=True)
     demo.block_thread()

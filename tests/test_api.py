@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import shutil
+import time
 import subprocess
 import sys
 import urllib.error
@@ -132,6 +133,9 @@ def test_with_a_password_every_route_needs_it(tmp_path: Path) -> None:  # the MC
                            ("/mcp/", rpc)]:  # fmt: skip
             assert call(url, path, body)[0] == 401
             assert call(url, path, body, auth="verbatim:wrong")[0] == 401
+        # five wrong passwords in a row: the name and the address wait a second (qa/access/throttle.py)
+        assert call(url, "/api/documents", None, auth="verbatim:s3cret-pass")[0] == 429
+        time.sleep(1.1)
         status, answer = call(url, "/api/search", {"question": QUESTION}, auth="verbatim:s3cret-pass")
         assert status == 200 and answer["passages"]
         log = (tmp_path / "index").parent.glob("app-*.log")

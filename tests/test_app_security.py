@@ -7,16 +7,21 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from qa.webapp import exposure_warning
+from qa.access.gate import Access, OneUser
+from qa.webapp import exposure
 from tests.app_server import running_app
 from tests.conftest import ARTICLE
 
 
-def test_exposure_warning() -> None:
-    assert exposure_warning("127.0.0.1", None) is None
-    assert exposure_warning("localhost", None) is None
-    assert "without a password" in (exposure_warning("0.0.0.0", None) or "")
-    assert exposure_warning("0.0.0.0", "s3cret") is None
+def test_listening_beyond_loopback_needs_sign_in_or_no_auth() -> None:
+    open_gate, signed = Access(None), Access(OneUser("admin", "s3cret-pass"))
+    assert exposure("127.0.0.1", open_gate, False) is None
+    assert exposure("localhost", open_gate, False) is None
+    assert exposure("::1", open_gate, False) is None
+    assert "refusing to serve on 0.0.0.0 without sign-in" in (exposure("0.0.0.0", open_gate, False) or "")
+    assert "python -m qa users add" in (exposure("192.168.1.5", open_gate, False) or "")
+    assert exposure("0.0.0.0", signed, False) is None
+    assert exposure("0.0.0.0", open_gate, True) is None
 
 
 def status_of(url: str) -> int:
