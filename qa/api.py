@@ -24,94 +24,23 @@ by side with each other and with an upload.
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
-from typing import Annotated, Any, Literal
+from dataclasses import asdict
+from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.access.audit import Audit
 from qa.access.gate import Access, Refused
 from qa.access.names import collection_list
 from qa.access.users import User, UsersFile, role_of, user_row
+from qa.api_models import DEFAULT_LIMITS, ERRORS, MAX_BODY, AnswerOut, Limits, NewUser, Offset, SearchRequest, Source
 from qa.engine import Engine
 from qa.errors import AccessError, NotIndexedError, UnknownDocumentError, VerbatimError
 from qa.render import answer_to_dict
-
-Source = Annotated[str, Query(min_length=1, description="a passage's source, as search returns it")]
-Offset = Annotated[int, Query(ge=0, description="a passage's start or end, as search returns them")]
-MAX_BODY = 64 * 1024  # bytes of a request body: a question, its history and a document list fit many times over
-MAX_K = 50
-
-
-@dataclass(frozen=True)
-class Limits:
-    requests: int = 16  # answered at once (each takes a few ms of the engine; two cores)
-    wait: float = 10.0  # seconds a request waits for one of them before it gets 503 and Retry-After
-    retry_after: int = 1  # seconds
-
-
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    question: str = Field(min_length=1, max_length=2000, description="the question, in the documents' words or not")
-    k: int | None = Field(None, ge=1, le=MAX_K, description="passages to return (default: the app's setting)")
-    history: list[Annotated[str, Field(max_length=2000)]] = Field(
-        default_factory=list, max_length=20, description="earlier questions of the conversation, oldest first"
-    )
-    documents: list[Annotated[str, Field(max_length=4096)]] = Field(
-        default_factory=list, max_length=200, description="file names or paths to search within (empty: all)"
-    )
-    mode: Literal["hybrid", "dense", "lexical"] | None = None
-
-
-class PassageOut(BaseModel):
-    rank: int
-    source: str = Field(description="the document's path, as the documents list names it")
-    start: int = Field(description="offset of the passage in the source's text: text == source_text[start:end]")
-    end: int
-    text: str = Field(description="the passage, an exact slice of the source's text")
-    score: float
-    page: int | None
-    last_page: int | None
-    line: int | None
-    heading: str | None
-    highlight: list[int] | None = Field(description="the answer sentence's [start, end], in the source's offsets")
-
-
-class AnswerOut(BaseModel):
-    question: str
-    answered: bool = Field(description="false when the documents do not seem to answer the question")
-    searched: str = Field(description="the query actually run (a follow-up carries words of earlier questions)")
-    passages: list[PassageOut]
-
-
-class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=64)
-    role: Literal["reader", "editor", "admin"]
-    collections: str = Field("*", max_length=4096, description="a,b or * for all")
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class ErrorOut(BaseModel):
-    error: str = Field(description="what is wrong, in one line")
-
-
-_ERROR_STATUSES = {
-    400: "a bad field, query or body", 401: "no or wrong credentials (the app has sign-in)",
-    403: "a route the user's role does not allow", 429: "too many failed sign-ins: retry after Retry-After",
-    404: "a document or source that is not indexed", 413: "a body over 64 KB",
-    503: "busy: retry after the Retry-After header's seconds",
-}  # fmt: skip
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text} for code, text in _ERROR_STATUSES.items()
-}
 
 
 class ApiError(Exception):
@@ -120,7 +49,7 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def make_api(engine: Engine, access: Access | None = None, limits: Limits = Limits()) -> FastAPI:
+def make_api(engine: Engine, access: Access | None = None, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
     """The API as an application to mount at ``/api`` (its OpenAPI description at ``/api/openapi.json``)."""
     api = FastAPI(
         title="Verbatim", version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json",

@@ -6,9 +6,9 @@ import base64
 import json
 import os
 import shutil
-import time
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request

@@ -132,3 +132,49 @@ def test_refused_upload_gets_a_clear_message(page, tmp_path: Path) -> None:
     page.set_input_files("#vb-upload input[type=file]", str(fake))
     page.wait_for_function("() => document.querySelector('#vb-status').innerText.includes('Not added')", timeout=60000)
     assert "is named .pdf but is not a PDF" in page.locator("#vb-status").inner_text()
+
+
+@pytest.fixture(scope="module")
+def team_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from qa.access.users import UsersFile
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh --dev installs it)")
+    folder = tmp_path_factory.mktemp("signin")
+    doc = folder / "article.txt"
+    shutil.copy(ARTICLE, doc)
+    users = UsersFile(folder / "index" / "users.json")
+    users.add("ann", "reader", ("*",), "reader pass 1")
+    users.add("ed", "editor", ("*",), "editor pass 1")
+    with running_app(folder / "index", str(doc)) as url:
+        yield url
+
+
+def signed_in(browser, url: str, name: str, password: str) -> object:
+    page = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
+    page.goto(url)
+    page.wait_for_selector("input[type=password]")
+    assert page.locator("#vb-question").count() == 0, "nothing of the app before the sign-in"
+    page.locator("input[type=text], input:not([type])").first.fill(name)
+    page.fill("input[type=password]", password)
+    page.locator("button[type=submit], button:has-text('Login')").first.click()
+    return page
+
+
+def test_a_reader_signs_in_and_gets_no_upload_or_remove_controls(browser, team_url: str) -> None:
+    wrong = signed_in(browser, team_url, "ann", "not the password")
+    wrong.wait_for_timeout(1500)
+    assert wrong.locator("#vb-question").count() == 0 and wrong.locator("input[type=password]").count() == 1
+    wrong.context.close()
+    reader = signed_in(browser, team_url, "ann", "reader pass 1")
+    reader.wait_for_selector("#vb-question textarea", timeout=60000)
+    reader.wait_for_function("() => document.querySelector('#vb-docs').innerText.includes('article.txt')")
+    ask(reader, "Were residential care homes targeted?")
+    assert reader.locator(".vb-hit").count() == 3, "a reader asks and reads"
+    assert reader.locator("#vb-upload").count() == 0 and reader.locator("#vb-remove").count() == 0
+    assert reader.locator("#vb-collection").count() == 0
+    reader.context.close()
+    editor = signed_in(browser, team_url, "ed", "editor pass 1")
+    editor.wait_for_selector("#vb-upload input[type=file]", state="attached", timeout=60000)
+    assert editor.locator("#vb-remove").count() == 1 and editor.locator("#vb-collection").count() == 1
+    editor.context.close()

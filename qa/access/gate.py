@@ -83,14 +83,14 @@ class Access:
     def sign_in(self, name: str, password: str, address: str) -> User:
         if self.users is None:
             return OPEN
+        wait = self.throttle.wait(name, address)
+        if wait > 0:
+            raise Refused(f"too many failed sign-ins: try again in {wait:.0f} s", 429, max(1, round(wait)))
         digest = hmac.digest(self._key, f"{name}\0{password}".encode(), "sha256")
         with self._lock:
             passed = self._passed.get(digest)
         if passed is not None and (user := self.users.get(name)) is not None and user.changed == passed[1]:
             return user
-        wait = self.throttle.wait(name, address)
-        if wait > 0:
-            raise Refused(f"too many failed sign-ins: try again in {wait:.0f} s", 429, max(1, round(wait)))
         user = self.users.check(name, password)
         if user is None:
             self.throttle.failed(name, address)

@@ -1,5 +1,6 @@
-"""Failed sign-ins slowed down, per name and per address: after ``free`` failures in a row a key waits, 1 s
-after the next failure and twice as long after each one more, up to ``cap`` (15 min). A success clears the
+"""Failed sign-ins slowed down, per name and per address: after ``free`` failures in a row of a name (and
+``address_free`` of an address, which many people behind one router share) it waits 1 s, and twice as long
+after each failure more, up to ``cap`` (15 min). A success clears the
 name's count. Password guessing at the app's speed (argon2: about 20 checks a second on 2 cores) falls to a
 handful of tries an hour per name and per address."""
 
@@ -20,8 +21,9 @@ class _Count:
 
 class Throttle:
     def __init__(self, free: int = 5, first: float = 1.0, cap: float = 900.0, keys: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic, address_free: int = 20) -> None:  # fmt: skip
         self.free, self.first, self.cap, self.keys, self.clock = free, first, cap, keys, clock
+        self.address_free = address_free
         self._counts: OrderedDict[str, _Count] = OrderedDict()  # oldest first: forgotten past ``keys``
         self._lock = threading.Lock()
 
@@ -37,8 +39,9 @@ class Throttle:
             for key in _keys(name, address):
                 count = self._counts.pop(key, None) or _Count()
                 count.failures += 1
-                if count.failures >= self.free:
-                    count.until = now + min(self.cap, self.first * 2 ** (count.failures - self.free))
+                free = self.address_free if key.startswith("address:") else self.free
+                if count.failures >= free:
+                    count.until = now + min(self.cap, self.first * 2 ** (count.failures - free))
                 self._counts[key] = count
             while len(self._counts) > self.keys:
                 self._counts.popitem(last=False)
@@ -48,5 +51,6 @@ class Throttle:
             self._counts.pop(f"name:{name}", None)
 
 
-def _keys(name: str, address: str) -> tuple[str, str]:
-    return f"name:{name}", f"address:{address}"
+def _keys(name: str, address: str) -> tuple[str, ...]:
+    """The counts a failure adds to: its name's (none for an API token, which names no one) and its address's."""
+    return (f"name:{name}", f"address:{address}") if name else (f"address:{address}",)
