@@ -12,6 +12,7 @@ from pathlib import Path
 
 import qa  # noqa: F401  (sets the offline switches before gradio is imported)
 from qa.access.gate import Access, access_for
+from qa.access.names import DEFAULT_COLLECTION
 from qa.access.sessions import Sessions, SignInGuard
 from qa.config import MODES, SAMPLE_DOCUMENT, Settings
 from qa.api import make_api
@@ -92,7 +93,8 @@ def build(engine: Engine, access: Access | None = None) -> gr.Blocks:
                 )  # fmt: skip
                 table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="vb-docs")
                 collection = gr.Dropdown(
-                    label="Add to the collection", choices=[], visible=False, elem_id="vb-collection",
+                    label="Add to the collection", choices=[DEFAULT_COLLECTION], value=DEFAULT_COLLECTION,
+                    visible=False, elem_id="vb-collection",  # a client that names no collection: the default
                     allow_custom_value=True,  # the server checks it (App.upload): a choice the page offered or not
                 )  # fmt: skip
                 files = gr.File(
@@ -118,7 +120,7 @@ def build(engine: Engine, access: Access | None = None) -> gr.Blocks:
         demo.load(app.ask_from_link, [chat, answers, k, mode], outputs, api_visibility="private")
         files.upload(
             app.upload, [files, collection], [status, table, chosen, within], api_name="upload",
-            api_visibility="undocumented", concurrency_limit=1,
+            concurrency_limit=1,  # documented, so that a client that names no collection gets the default
         )  # fmt: skip
         remove.click(
             app.remove, chosen, [status, table, chosen, within], api_visibility="private", concurrency_limit=1

@@ -11,6 +11,8 @@ from urllib.parse import parse_qs
 
 from qa.access.gate import Access, Refused
 
+MAX_FORM = 16_384  # bytes of a sign-in form: a name and a password fit many times over
+
 
 class Sessions(dict[str, str]):
     """Gradio's ``app.tokens`` (token -> user name), each token valid for ``hours`` and while its user is."""
@@ -56,10 +58,13 @@ class SignInGuard:
             await self.app(scope, receive, send)
             return
         body, more = b"", True
-        while more and len(body) <= 16_384:
+        while more and len(body) <= MAX_FORM:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
+        if len(body) > MAX_FORM:
+            await _refuse(send, Refused(f"a sign-in form is not over {MAX_FORM} bytes", 413))
+            return
         name = (parse_qs(body.decode("utf-8", "replace")).get("username") or [""])[0].strip()
         address = (scope.get("client") or ("?", 0))[0]
         wait = self.access.throttle.wait(name, address)
@@ -88,6 +93,8 @@ class SignInGuard:
 
 async def _refuse(send: Any, refused: Refused) -> None:
     body = json.dumps({"detail": str(refused)}).encode()
-    headers = [(b"content-type", b"application/json"), (b"retry-after", str(max(1, refused.retry_after)).encode())]
+    headers = [(b"content-type", b"application/json")]
+    if refused.status == 429:
+        headers.append((b"retry-after", str(max(1, refused.retry_after)).encode()))
     await send({"type": "http.response.start", "status": refused.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
