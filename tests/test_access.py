@@ -305,3 +305,32 @@ def test_the_page_handlers_refuse_a_reader_whatever_the_page_shows(make_engine, 
     shown = app.controls(gr.Request(username="ann"))
     assert all(update["visible"] is False for update in shown)
     assert app.controls(gr.Request(username="ed"))[2]["choices"] == ["sport"]
+
+
+def test_no_auth_serves_beyond_loopback_and_says_so(tmp_path: Path) -> None:
+    import urllib.request
+
+    from tests.app_server import running_app
+
+    doc = tmp_path / "article.txt"
+    doc.write_bytes(ARTICLE.read_bytes())
+    with running_app(tmp_path / "index", str(doc), "--host", "0.0.0.0", "--no-auth") as url:
+        with urllib.request.urlopen(url + "api/documents", timeout=30) as response:
+            assert json.loads(response.read())[0]["name"] == "article.txt"
+        log = next(tmp_path.glob("app-*.log")).read_text()
+    assert "warning: --no-auth: anyone who can reach 0.0.0.0 can read, add and remove every document" in log
+
+
+def test_indexing_from_the_command_line_is_audited(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    doc = tmp_path / "docs" / "article.txt"
+    doc.write_bytes(ARTICLE.read_bytes())
+    where = ["--index-dir", str(tmp_path / "index")]
+    assert run_qa("index", str(doc), "--collection", "news", *where).returncode == 0
+    doc.unlink()
+    assert run_qa("index", str(tmp_path / "docs"), *where).returncode == 0  # the deleted file leaves the index
+    lines = Audit(tmp_path / "index" / "audit.jsonl").lines()
+    assert [(line["action"], line["target"]) for line in lines] == [
+        ("document added", str(doc)), ("document removed", str(doc))
+    ]  # fmt: skip
+    assert lines[0]["actor"].startswith("cli:") and lines[0]["collection"] == "news"
