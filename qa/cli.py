@@ -14,7 +14,7 @@ from qa.access.audit import Audit, audit_report, command_actor
 from qa.access.commands import add_users_command
 from qa.calibrate import add_calibrate_arguments, run_calibrate_command
 from qa.config import BACKENDS, MODES
-from qa.console import error_line, page_bars, progress_bar, settings_from
+from qa.console import cluster_line, error_line, page_bars, progress_bar, settings_from
 from qa.errors import VerbatimError
 from qa.evaluate import add_eval_arguments, run_eval_command
 
@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     index.add_argument("--collection", metavar="NAME", help="put the files into this collection (default: each "
                        "keeps its own; a new one goes into 'default')")  # fmt: skip
+    index.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS", help="read, OCR and embed on a Ray "
+                       "cluster: auto (RAY_ADDRESS, else a local one) or its address ($VERBATIM_RAY)")  # fmt: skip
 
     ask = command("ask", _ask, "Answer a question with passages quoted from the documents.")
     ask.add_argument("question", nargs="?", help="the question (or use --questions FILE)")
@@ -114,8 +116,11 @@ def _engine(args: argparse.Namespace) -> Any:
 
 def _index(args: argparse.Namespace) -> int:
     engine = _engine(args)
+    cluster = engine.ray_reader(cluster_line()) if engine.settings.ray else None
     report = engine.add(args.paths, progress=progress_bar(), rebuild=args.rebuild, reading=page_bars,
-                        collection=args.collection)  # fmt: skip
+                        collection=args.collection, cluster=cluster)  # fmt: skip
+    if cluster is not None:
+        print(f"\nread and embedded on {cluster.joined or 'no cluster (nothing new to read)'}", file=sys.stderr)
     audit_report(Audit(engine.settings.index_dir / "audit.jsonl"), command_actor(), report, args.collection)
     for duplicate, original in report.duplicates:
         print(f"note: {duplicate} has the same content as {original}; indexed once", file=sys.stderr)

@@ -76,6 +76,8 @@ class Settings:
     users: Path | None = None  # the users file; None: ``users.json`` in the index folder (``users_file``)
     no_auth: bool = False  # serve beyond loopback without sign-in, on purpose
     session_hours: float = 12.0  # a sign-in on the page lasts this long
+    ray: str | None = None  # index on a Ray cluster: "auto" (RAY_ADDRESS, else a local one) or an address
+    ray_workers: int | None = None  # Ray workers (one core each); None: every CPU of the cluster
 
     @property
     def users_file(self) -> Path:
@@ -115,6 +117,8 @@ class Settings:
             users=Path(env.text("USERS", "users", "")).expanduser() if env.text("USERS", "users", "") else None,
             no_auth=env.flag("NO_AUTH", "no_auth"),
             session_hours=env.number("SESSION_HOURS", "session_hours", float, 12.0, 0.01, 8_760.0),
+            ray=env.text("RAY", "ray", "") or None,
+            ray_workers=env.optional_int("RAY_WORKERS", "ray_workers", 1, 100_000),
         )
         if settings.chunking.min_chars > settings.chunking.max_chars:
             raise SettingsError(
@@ -169,6 +173,10 @@ class _Reader:
         if str(value).lower() not in ("1", "true", "yes", "0", "false", "no"):
             raise SettingsError(f"{source}={value} is not valid: expected 1 or 0 (true or false)")
         return str(value).lower() in ("1", "true", "yes")
+
+    def optional_int(self, name: str, key: str, low: int, high: int) -> int | None:
+        value, _ = self._raw(name, key)
+        return None if value is None else self.number(name, key, int, 0, low, high)
 
     def optional_number(self, name: str, key: str, low: float, high: float) -> float | None:
         value, _ = self._raw(name, key)

@@ -14,7 +14,7 @@ from qa.errors import IndexDamagedError, VerbatimError
 
 def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
     given = {"index_dir": args.index_dir, "store": getattr(args, "store", None), "model": args.model,
-             "backend": args.backend, **extra}  # fmt: skip
+             "backend": args.backend, "ray": getattr(args, "ray", None), **extra}  # fmt: skip
     return Settings.from_env(**given)
 
 
@@ -33,6 +33,19 @@ def progress_bar(label: str = "Embedding", unit: str = "passage") -> Callable[[i
             bar.close()
 
     return update
+
+
+def cluster_line() -> Callable[[Any], None]:
+    """One line on stderr, rewritten as a cluster's results come back: files read (pages, OCR'd pages), passages
+    embedded, workers that answered."""
+
+    def show(progress: Any) -> None:
+        workers = len(progress.workers or ())
+        print(f"\rcluster: {progress.files} files read ({progress.pages} pages, {progress.ocr_pages} by OCR), "
+              f"{progress.passages} passages embedded by {workers} worker{'s' * (workers != 1)}",
+              end="", file=sys.stderr, flush=True)  # fmt: skip
+
+    return show
 
 
 def page_bars(path: str) -> Callable[[int, int], None]:

@@ -49,12 +49,13 @@ class Embedder:
 
     def __init__(
         self, model: str = "minilm", batch_size: int = 16, backend: str = "onnx-int8", cache_dir: Path = CACHE_DIR,
-        mpnet_dir: Path = CACHE_DIR / "all-mpnet-base-v2",
+        mpnet_dir: Path = CACHE_DIR / "all-mpnet-base-v2", cores: int | None = None,
     ) -> None:  # fmt: skip
         self.path, self.name = resolve_model(model, mpnet_dir)
         self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.backend_name = backend
+        self.cores = cores  # the cores passages are embedded on (None: all of the machine's; a Ray worker's: 1)
 
     @cached_property
     def max_seq_length(self) -> int:
@@ -102,7 +103,7 @@ class Embedder:
         session by a quarter. PyTorch parallelises inside each operation instead."""
         if self.backend_name == "torch":
             return [make_backend("torch", self.path)]
-        cores = os.cpu_count() or 1
+        cores = self.cores or os.cpu_count() or 1
         return [make_backend(self.backend_name, self.path, threads=1, cache_dir=self.cache_dir) for _ in range(cores)]
 
     @property

@@ -7,9 +7,10 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from qa.catalog import (
 from qa.config import Settings, default_backend
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, NotIndexedError, QuestionError
-from qa.indexer import Progress, Reading, build_snapshot
+from qa.indexer import Progress, Reader, Reading, build_snapshot
 from qa.pages import PageImages, page_png
 from qa.search import SearchParams, background, rank
 from qa.stores.base import Index, IndexStore
@@ -110,6 +111,7 @@ class Engine:
         rebuild: bool = False,
         reading: Reading | None = None,
         collection: str | None = None,
+        cluster: Reader | None = None,
     ) -> IndexReport:
         """Index the files under ``paths``: new and changed ones are embedded, deleted ones dropped.
 
@@ -117,6 +119,7 @@ class Engine:
         the previous index stays as it was until the new one is complete. ``progress`` follows the
         passages embedded, ``reading(path)`` gives what follows the pages of one document being read.
         ``collection``: the collection they go into (None: each keeps its own; a new one goes into the default).
+        ``cluster`` reads and embeds the new texts elsewhere (``ray_reader``); None: here.
         """
         if collection is not None:
             collection_name(collection)
@@ -125,11 +128,18 @@ class Engine:
             old = None if rebuild else self._load_for_update()
             snapshot, report = build_snapshot(
                 self.store, self.embedder, self.settings.chunking, old, paths, progress, reading=reading,
-                max_file_mb=self.settings.max_file_mb, collection=collection,
+                max_file_mb=self.settings.max_file_mb, collection=collection, reader=cluster,
             )  # fmt: skip
             if snapshot is not None:
                 self._snapshot = snapshot
             return report
+
+    def ray_reader(self, shown: Callable[[Any], None] | None = None) -> Reader:
+        """A reader of new texts on the Ray cluster the settings name (``--ray``, ``VERBATIM_RAY``)."""
+        from qa.cluster.ray_reader import RayReader
+
+        s = self.settings
+        return RayReader(s.ray or "auto", self.embedder, s.model, s.chunking.as_dict(), s.ray_workers, shown)
 
     def remove(self, path: str, collections: Readable = None) -> IndexReport:
         """Drop one document from the index (its file, if uploaded, is deleted too); ``collections``: only a

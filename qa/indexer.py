@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from qa.access.names import DEFAULT_COLLECTION
 from qa.chunker import chunk_text
@@ -24,6 +25,56 @@ Progress = Callable[[int, int], None]
 Reading = Callable[[str], PageProgress | None]  # a document's path -> what follows its pages, if anything
 
 
+@dataclass
+class Job:
+    """A file whose text is new to the index: to be read, cut into passages (and, on a cluster, embedded)."""
+
+    path: str
+    data: bytes
+    sha: str
+    kind: str
+    reader: int  # the version of the reader that will read it
+    prior: DocRecord | None
+    collection: str
+    mtime: float
+
+
+class Reader(Protocol):
+    """Reads the jobs it is given, in any order, as it likes: here one after the other (``LocalReader``), or on a
+    Ray cluster (``qa.cluster``). Each job comes back once, with its text or why it could not be read."""
+
+    def read(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Fresh | DocumentError]]: ...
+
+
+def read_and_chunk(job: Job, counter: Embedder, chunking: ChunkSettings, pages: PageProgress | None) -> Fresh:
+    """A job's document read and cut into passages (``counter`` counts word pieces as the model will)."""
+    document = load_document(job.path, job.data, pages)
+    # never a passage longer than the model reads, whatever the settings say
+    chunking = replace(chunking, max_tokens=min(chunking.max_tokens, counter.max_tokens))
+    chunks = chunk_text(
+        document.text, chunking, counter.count_tokens, document.page_breaks, counter.count_tokens_many,
+        document.blocks,
+    )  # fmt: skip
+    return Fresh(document, chunks, job.reader)
+
+
+class LocalReader:
+    """Reads one job after the other in this process (what ``index`` does without ``--ray``)."""
+
+    def __init__(self, embedder: Embedder, chunking: ChunkSettings, reading: Reading | None = None) -> None:
+        self.embedder, self.chunking, self.reading = embedder, chunking, reading
+
+    def read(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Fresh | DocumentError]]:
+        for job in jobs:
+            pages = self.reading(job.path) if self.reading else None
+            try:
+                fresh = read_and_chunk(job, self.embedder, self.chunking, pages)
+            except DocumentError as exc:
+                yield job, exc
+            else:
+                yield job, fresh
+
+
 def build_snapshot(
     store: IndexStore,
     embedder: Embedder,
@@ -35,16 +86,18 @@ def build_snapshot(
     reading: Reading | None = None,
     max_file_mb: float = 100.0,
     collection: str | None = None,
+    reader: Reader | None = None,
 ) -> tuple[Index | None, IndexReport]:
     """The index after indexing ``paths``, written by ``store`` (None when nothing changed), and what happened.
 
     ``progress`` follows the passages being embedded; ``reading`` the pages of each document being read.
     ``collection``: the collection of the files indexed (None: a file keeps its own, a new one the default);
-    a file moved to another collection is not read again.
+    a file moved to another collection is not read again. ``reader`` reads the new texts (default: here).
     """
     started = time.perf_counter()
     if old is not None and {**ChunkSettings().as_dict(), **old.chunking} != chunking.as_dict():
         raise IndexDamagedError(f"the index in {store.name} was built with other chunking settings ({old.chunking})")
+    reader = reader or LocalReader(embedder, chunking, reading)
     report = IndexReport()
     files, problems, skipped = discover(paths)
     report.problems.extend(problems)
@@ -56,16 +109,34 @@ def build_snapshot(
             report.removed.append(path)
     fresh: dict[str, Fresh] = {}
     queue = list(files)
-    for path in queue:  # grows by the attachments of e-mails, which are documents of their own
-        try:
-            document = _read_one(
-                path, records, old_shas, fresh, embedder, chunking, report, reading, max_file_mb, collection
-            )
-        except DocumentError as exc:
-            report.problems.append(Problem(exc.path, exc.reason))
-            continue
-        if document is not None and document.attachments:
-            queue += _save_attachments(store.attachments_dir, document, report)
+    done = 0
+    while done < len(queue):  # the queue grows by the attachments of e-mails, which are documents of their own
+        batch, done = queue[done:], len(queue)
+        waiting: dict[str, list[Job]] = {}  # a text being read -> the other files that hold it
+
+        def planned(batch: list[str] = batch, waiting: dict[str, list[Job]] = waiting) -> Iterator[Job]:
+            for path in batch:
+                try:
+                    job = _plan(path, records, old_shas, fresh, report, max_file_mb, collection)
+                except DocumentError as exc:
+                    report.problems.append(Problem(exc.path, exc.reason))
+                    continue
+                if job is not None and job.sha in waiting:
+                    waiting[job.sha].append(job)
+                elif job is not None:
+                    waiting[job.sha] = []
+                    yield job
+
+        for job, result in reader.read(planned()):
+            copies = waiting.pop(job.sha, [])
+            if isinstance(result, DocumentError):
+                report.problems += [Problem(j.path, result.reason) for j in (job, *copies)]
+                continue
+            fresh[job.sha] = result
+            for held in (job, *copies):
+                _record(held, records, report, result.document.warnings)
+            if result.document.attachments:
+                queue += _save_attachments(store.attachments_dir, result.document, report)
     _drop_deleted(paths, set(queue), records, report)
     if old is not None and not (report.added or report.updated or report.removed):
         report.passages_total = old.size
@@ -77,19 +148,17 @@ def build_snapshot(
     return snapshot, report
 
 
-def _read_one(
+def _plan(
     path: str,
     records: dict[str, DocRecord],
     old_shas: set[str],
     fresh: dict[str, Fresh],
-    embedder: Embedder,
-    chunking: ChunkSettings,
     report: IndexReport,
-    reading: Reading | None,
     max_file_mb: float,
     collection: str | None,
-) -> Document | None:
-    """Record one file; read it when its content is new (the Document read, else None)."""
+) -> Job | None:
+    """Record one file whose text the index has (unchanged, moved to another collection, or a copy of a text
+    already read); a Job for one whose text must be read."""
     data = read_bytes(path, int(max_file_mb * 1_000_000))
     sha = hashlib.sha256(data).hexdigest()
     prior = records.get(path)
@@ -103,32 +172,26 @@ def _read_one(
             records[path] = replace(prior, collection=collection)
             report.updated.append(path)
         return None
-    warnings: tuple[str, ...] = ()
-    document: Document | None = None
+    job = Job(path, data, sha, kind, current_reader, prior, collection, os.path.getmtime(path))
     # the same content already in the index, read by the current reader (a copy): only scanned for when likely
     read_before = next(
         (d for d in records.values() if d.sha256 == sha and d.reader >= current_reader), None
     ) if sha in old_shas else None  # fmt: skip
     if sha in fresh:
-        warnings = fresh[sha].document.warnings
+        _record(job, records, report, fresh[sha].document.warnings)
     elif read_before is not None:
-        warnings = read_before.warnings
+        _record(job, records, report, read_before.warnings)
     else:
-        document = load_document(path, data, reading(path) if reading else None)
-        # never a passage longer than the model reads, whatever the settings say
-        chunking = replace(chunking, max_tokens=min(chunking.max_tokens, embedder.max_tokens))
-        chunks = chunk_text(
-            document.text, chunking, embedder.count_tokens, document.page_breaks, embedder.count_tokens_many,
-            document.blocks,
-        )  # fmt: skip
-        fresh[sha] = Fresh(document, chunks, current_reader)
-        warnings = document.warnings
-    records[path] = DocRecord(
-        path=path, size=len(data), mtime=os.path.getmtime(path), sha256=sha, kind=kind, warnings=warnings,
-        reader=current_reader, collection=collection,
+        return job
+    return None
+
+
+def _record(job: Job, records: dict[str, DocRecord], report: IndexReport, warnings: tuple[str, ...]) -> None:
+    records[job.path] = DocRecord(
+        path=job.path, size=len(job.data), mtime=job.mtime, sha256=job.sha, kind=job.kind, warnings=warnings,
+        reader=job.reader, collection=job.collection,
     )  # fmt: skip
-    (report.updated if prior is not None else report.added).append(path)
-    return document
+    (report.updated if job.prior is not None else report.added).append(job.path)
 
 
 def _save_attachments(folder: Path, document: Document, report: IndexReport) -> list[str]:

@@ -101,9 +101,11 @@ def _font_size(words: list[dict[str, str]], scale_y: float) -> float:
 class OcrPool:
     """Pages submitted for OCR run in one tesseract process per core; results come back by page number."""
 
+    cores: int | None = None  # None: the machine's; a Ray worker, given one core, sets 1 (qa.cluster.worker)
+
     def __init__(self, path: str) -> None:
         self.path = path
-        self.workers = max(1, os.cpu_count() or 1)
+        self.workers = max(1, OcrPool.cores or os.cpu_count() or 1)
         self._executor: ThreadPoolExecutor | None = None
         self._futures: dict[Future[Page], int] = {}
         self._done: list[tuple[int, Page]] = []

@@ -1,0 +1,139 @@
+"""``index --ray [auto|ADDRESS]``: the new files' texts read, OCR'd, cut and embedded on a Ray cluster.
+
+The driver (where ``index`` runs) does what it always does: finds the files, hashes them, decides which are new
+(``qa.indexer``), and writes the result as one new generation of the store, crash-safe as ever. Only the work in
+between goes to the cluster, as a Ray Data pipeline: the driver ships each new file's bytes in the dataset's
+blocks (so the workers need no shared filesystem, only the same Verbatim installed), and a pool of
+``DocumentWorker`` actors, one per core with the model loaded once each, turns each file into its passages
+and their vectors. Results stream back as they finish; a file a worker cannot read comes back as its one-line
+reason, as on the local path. Nothing is written until every file is back, so a run that fails leaves the
+previous index as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from qa.embedder import BUNDLED, Embedder
+from qa.errors import DocumentError, VerbatimError
+from qa.indexer import Job
+from qa.stores.batch import Fresh
+
+INSTALL_HINT = 'indexing on Ray needs the extra: pip install "verbatim[ray]" (or ray[data]==2.60.0)'
+BLOCK_BYTES = 256 * 2**20  # file bytes shipped in one dataset: the object store holds them until they are read
+BLOCK_FILES = 2_000
+LOCAL_OBJECT_STORE = 4 * BLOCK_BYTES  # a local cluster's: Ray's default (30% of memory) crowds a small /dev/shm
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise VerbatimError(INSTALL_HINT) from None
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # the terminal shows Verbatim's own line (qa.console.cluster_line)
+    context.print_on_execution_start = False
+    return ray
+
+
+def connect(address: str) -> str:
+    """Join the cluster ``address`` (``auto``: the one ``RAY_ADDRESS`` names, else a local one on this machine's
+    cores); what was joined, for the report."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return "the Ray cluster already joined"
+    target = os.environ.get("RAY_ADDRESS") if address == "auto" else address
+    try:
+        if target:
+            ray.init(address=target, log_to_driver=False, logging_level="ERROR", configure_logging=False)
+            return f"the Ray cluster at {target}"
+        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+                 configure_logging=False, object_store_memory=LOCAL_OBJECT_STORE)  # fmt: skip
+        return "a local Ray cluster"
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise VerbatimError(f"cannot join the Ray cluster at {target or 'this machine'}: {reason}") from None
+
+
+@dataclass
+class ClusterProgress:
+    """What the terminal shows of a cluster's work: files read (pages OCR'd among them), passages embedded."""
+
+    files: int = 0
+    pages: int = 0
+    ocr_pages: int = 0
+    passages: int = 0
+    workers: set[int] | None = None  # the worker processes that answered
+
+
+class RayReader:
+    """``qa.indexer.Reader`` on a Ray cluster."""
+
+    def __init__(
+        self, address: str, embedder: Embedder, model: str, chunking: dict[str, Any], workers: int | None = None,
+        shown: Callable[[ClusterProgress], None] | None = None,
+    ) -> None:  # fmt: skip
+        self.address, self.embedder, self.model, self.chunking = address, embedder, model, chunking
+        self.workers, self.shown = workers, shown
+        self.joined = ""
+        self.progress = ClusterProgress(workers=set())
+
+    def read(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Fresh | DocumentError]]:
+        ray = import_ray()
+        self.joined = connect(self.address)
+        if self.embedder.backend_name != "torch":  # exported once here, not by every worker at once
+            from qa.backends import onnx_file
+
+            onnx_file(self.embedder.path, self.embedder.backend_name == "onnx-int8", self.embedder.cache_dir)
+        workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        for block in _blocks(jobs):
+            for row in self._run(ray, block, min(workers, len(block))).iter_rows():
+                job, result = block[int(row["i"])], pickle.loads(row["result"])  # our workers' own
+                self._count(result, int(row["pid"]))
+                yield job, result
+
+    def _run(self, ray: Any, block: list[Job], workers: int) -> Any:
+        from qa.cluster.worker import DocumentWorker
+
+        e = self.embedder
+        rows = [{"i": i, "path": j.path, "data": j.data, "sha": j.sha, "kind": j.kind, "reader": j.reader}
+                for i, j in enumerate(block)]  # fmt: skip
+        return ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
+            DocumentWorker, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
+            fn_constructor_kwargs={"model": self.model if self.model in BUNDLED else str(e.path),
+                                   "backend": e.backend_name, "batch_size": e.batch_size,
+                                   "cache_dir": str(e.cache_dir), "chunking": self.chunking},
+        )  # fmt: skip
+
+    def _count(self, result: Fresh | DocumentError, pid: int) -> None:
+        progress = self.progress
+        progress.files += 1
+        assert progress.workers is not None
+        progress.workers.add(pid)
+        if isinstance(result, Fresh):
+            progress.pages += len(result.document.page_starts)
+            progress.ocr_pages += len(result.document.ocr_pages)
+            progress.passages += len(result.chunks)
+        if self.shown is not None:
+            self.shown(progress)
+
+
+def _blocks(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+    """Jobs in lists of at most ``BLOCK_BYTES`` of files (and one more file), ``BLOCK_FILES`` files."""
+    block: list[Job] = []
+    size = 0
+    for job in jobs:
+        block.append(job)
+        size += len(job.data)
+        if size >= BLOCK_BYTES or len(block) >= BLOCK_FILES:
+            yield block
+            block, size = [], 0
+    if block:
+        yield block
