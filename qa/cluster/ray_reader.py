@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,8 @@ def connect(address: str) -> str:
     if ray.is_initialized():
         return "the Ray cluster already joined"
     target = os.environ.get("RAY_ADDRESS") if address == "auto" else address
+    if target:
+        _reachable(target)
     try:
         if target:
             ray.init(address=target, log_to_driver=False, logging_level="ERROR", configure_logging=False)
@@ -60,6 +63,20 @@ def connect(address: str) -> str:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise VerbatimError(f"cannot join the Ray cluster at {target or 'this machine'}: {reason}") from None
+
+
+def _reachable(address: str, seconds: float = 5.0) -> None:
+    """A one-line error now if nothing listens at ``address`` (host:port, or ray://host:port): Ray itself would
+    retry for minutes."""
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise VerbatimError(f"{address!r} is not a Ray cluster's address: give HOST:PORT (the head's GCS port)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise VerbatimError(f"cannot join the Ray cluster at {address}: nothing answers there ({reason})") from None
 
 
 @dataclass
@@ -96,6 +113,8 @@ class RayReader:
         for block in _blocks(jobs):
             for row in self._run(ray, block, min(workers, len(block))).iter_rows():
                 job, result = block[int(row["i"])], pickle.loads(row["result"])  # our workers' own
+                if not isinstance(result, Fresh):
+                    result = DocumentError(*result)
                 self._count(result, int(row["pid"]))
                 yield job, result
 
@@ -106,7 +125,9 @@ class RayReader:
         rows = [{"i": i, "path": j.path, "data": j.data, "sha": j.sha, "kind": j.kind, "reader": j.reader}
                 for i, j in enumerate(block)]  # fmt: skip
         return ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            DocumentWorker, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
+            DocumentWorker, batch_size=1, num_cpus=1,
+            # one document at a time each: a worker never queues files while another waits (big PDFs, OCR)
+            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
             fn_constructor_kwargs={"model": self.model if self.model in BUNDLED else str(e.path),
                                    "backend": e.backend_name, "batch_size": e.batch_size,
                                    "cache_dir": str(e.cache_dir), "chunking": self.chunking},

@@ -20,7 +20,7 @@ from qa.stores.batch import Fresh, embed_texts
 
 class DocumentWorker:
     """A Ray Data actor: rows ``{i, path, data, sha, kind, reader}`` in, ``{i, result, pid}`` out, where ``result``
-    is a pickled ``Fresh`` with its vectors, or the ``DocumentError`` that says why the file could not be read."""
+    is a pickled ``Fresh`` with its vectors, or ``(path, reason)``: why the file could not be read."""
 
     def __init__(self, model: str, backend: str, batch_size: int, cache_dir: str, chunking: dict[str, Any]) -> None:
         from pathlib import Path
@@ -37,7 +37,8 @@ class DocumentWorker:
             batch["path"], batch["data"], batch["sha"], batch["kind"], batch["reader"], strict=True
         ):
             job = Job(str(path), bytes(data), str(sha), str(kind), int(reader), None, "", 0.0)
-            results.append(pickle.dumps(self.read(job)))
+            result = self.read(job)  # an error goes as (path, reason): an exception's own pickling loses its fields
+            results.append(pickle.dumps(result if isinstance(result, Fresh) else (result.path, result.reason)))
         return {"i": batch["i"], "result": np.array(results, dtype=object), "pid": np.full(len(results), os.getpid())}
 
     def read(self, job: Job) -> Fresh | DocumentError:
