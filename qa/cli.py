@@ -120,7 +120,12 @@ def _index(args: argparse.Namespace) -> int:
     report = engine.add(args.paths, progress=progress_bar(), rebuild=args.rebuild, reading=page_bars,
                         collection=args.collection, cluster=cluster)  # fmt: skip
     if cluster is not None:
-        print(f"\nread and embedded on {cluster.joined or 'no cluster (nothing new to read)'}", file=sys.stderr)
+        progress = cluster.progress  # type: ignore[attr-defined]
+        where = cluster.joined or "no cluster (nothing new to read)"  # type: ignore[attr-defined]
+        print(f"\nread and embedded on {where}: {progress.files} files ({progress.pages} pages, "
+              f"{progress.ocr_pages} by OCR) read by {len(progress.readers)} workers, {progress.embedded} passages "
+              f"embedded by {len(progress.embedders)}",
+              file=sys.stderr)  # fmt: skip
     audit_report(Audit(engine.settings.index_dir / "audit.jsonl"), command_actor(), report, args.collection)
     for duplicate, original in report.duplicates:
         print(f"note: {duplicate} has the same content as {original}; indexed once", file=sys.stderr)

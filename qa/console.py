@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,21 @@ def progress_bar(label: str = "Embedding", unit: str = "passage") -> Callable[[i
     return update
 
 
-def cluster_line() -> Callable[[Any], None]:
-    """One line on stderr, rewritten as a cluster's results come back: files read (pages, OCR'd pages), passages
-    embedded, workers that answered."""
+def cluster_line(every: float = 1.0) -> Callable[[Any], None]:
+    """A line on stderr as a cluster's files come back (files read, pages and OCR'd pages, passages cut, the
+    workers that answered): rewritten in place on a terminal, else a line every ``every`` * 10 seconds."""
+    terminal = sys.stderr.isatty()
+    last = [0.0]
 
     def show(progress: Any) -> None:
-        workers = len(progress.workers or ())
-        print(f"\rcluster: {progress.files} files read ({progress.pages} pages, {progress.ocr_pages} by OCR), "
-              f"{progress.passages} passages embedded by {workers} worker{'s' * (workers != 1)}",
-              end="", file=sys.stderr, flush=True)  # fmt: skip
+        now = time.monotonic()
+        if now - last[0] < (every if terminal else 10 * every):
+            return
+        last[0] = now
+        workers = len(progress.readers)
+        line = (f"cluster: {progress.files} files read ({progress.pages} pages, {progress.ocr_pages} by OCR), "
+                f"{progress.passages} passages cut, by {workers} worker{'s' * (workers != 1)}")  # fmt: skip
+        print(f"\r{line}" if terminal else line, end="" if terminal else "\n", file=sys.stderr, flush=True)
 
     return show
 

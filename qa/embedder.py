@@ -143,6 +143,25 @@ class Embedder:
         """Passage vectors, and one vector per sentence (spans relative to each text) in order."""
         return self._embed(texts, sentences, progress, backends=self.passage_backends)
 
+    def batches_of(self, texts: list[str], encodings: list[Any] | None = None) -> list[list[int]]:
+        """The batches ``texts`` are embedded in, as indices: by word-piece length, ``batch_size`` each. int8's
+        activation scales are set per batch, so a cluster embeds exactly these batches to give the same vectors."""
+        encodings = encodings if encodings is not None else self.truncating_tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # batches of equal length
+        return [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+
+    def embed_batch(
+        self, texts: list[str], sentences: list[tuple[Span, ...]] | None, backend: Any = None, encodings: Any = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One batch's vectors, and each text's sentence vectors (none without ``sentences``)."""
+        encodings = encodings if encodings is not None else self.truncating_tokenizer.encode_batch(texts)
+        ids, mask, types = _padded(encodings, self.pad_id)
+        tokens, pooled = (backend or self.passage_backends[0])(ids, mask, types)
+        if sentences is None:
+            return pooled, []
+        return pooled, [_pool_spans(tokens[row], encodings[row], sentences[row], pooled[row])
+                        for row in range(len(texts))]  # fmt: skip
+
     def _embed(
         self,
         texts: list[str],
@@ -156,27 +175,26 @@ class Embedder:
         sentence_starts = np.concatenate([[0], np.cumsum(sentence_rows)]).astype(np.int64)
         sentence_out = np.zeros((int(sentence_starts[-1]), dim), dtype=np.float32)
         encodings = self.truncating_tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # batches of equal length
-        batches = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+        batches = self.batches_of(texts, encodings)
         backends = backends or self.passage_backends
         lock = threading.Lock()
         done = [0]
         if progress is not None:
-            progress(0, len(order))
+            progress(0, len(texts))
 
         def work(worker: int) -> None:
             for batch in batches[worker :: len(backends)]:
-                ids, mask, types = _padded([encodings[i] for i in batch], self.pad_id)
-                tokens, pooled = backends[worker](ids, mask, types)
+                spans = [sentences[i] for i in batch] if sentences is not None else None
+                pooled, pooled_spans = self.embed_batch(
+                    [texts[i] for i in batch], spans, backends[worker], [encodings[i] for i in batch]
+                )
                 out[batch] = pooled
-                if sentences is not None:
-                    for row, i in enumerate(batch):
-                        pooled_spans = _pool_spans(tokens[row], encodings[i], sentences[i], out[i])
-                        sentence_out[sentence_starts[i] : sentence_starts[i + 1]] = pooled_spans
+                for i, vectors in zip(batch, pooled_spans, strict=False):
+                    sentence_out[sentence_starts[i] : sentence_starts[i + 1]] = vectors
                 with lock:
                     done[0] += len(batch)
                     if progress is not None:
-                        progress(done[0], len(order))
+                        progress(done[0], len(texts))
 
         if len(backends) == 1:
             work(0)

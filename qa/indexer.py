@@ -18,7 +18,7 @@ from qa.errors import DocumentError, IndexDamagedError
 from qa.readers.loaders import PageProgress, discover, kind_of, load_document, read_bytes, reader_version
 from qa.snapshot import DocRecord
 from qa.stores.base import Index, IndexStore
-from qa.stores.batch import Batch, Fresh
+from qa.stores.batch import Batch, EmbedPassages, Fresh
 from qa.types import Document, IndexReport, Problem
 
 Progress = Callable[[int, int], None]
@@ -41,7 +41,10 @@ class Job:
 
 class Reader(Protocol):
     """Reads the jobs it is given, in any order, as it likes: here one after the other (``LocalReader``), or on a
-    Ray cluster (``qa.cluster``). Each job comes back once, with its text or why it could not be read."""
+    Ray cluster (``qa.cluster``). Each job comes back once, with its text or why it could not be read. ``embed``
+    embeds the batch's passages where the reader read them (None: here)."""
+
+    embed: EmbedPassages | None
 
     def read(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Fresh | DocumentError]]: ...
 
@@ -60,6 +63,8 @@ def read_and_chunk(job: Job, counter: Embedder, chunking: ChunkSettings, pages: 
 
 class LocalReader:
     """Reads one job after the other in this process (what ``index`` does without ``--ray``)."""
+
+    embed = None
 
     def __init__(self, embedder: Embedder, chunking: ChunkSettings, reading: Reading | None = None) -> None:
         self.embedder, self.chunking, self.reading = embedder, chunking, reading
@@ -142,7 +147,7 @@ def build_snapshot(
         report.passages_total = old.size
         report.seconds = time.perf_counter() - started
         return None, report
-    snapshot = store.commit(Batch(old, records, fresh, embedder, chunking, progress, report))
+    snapshot = store.commit(Batch(old, records, fresh, embedder, chunking, progress, report, reader.embed))
     report.passages_total = snapshot.size
     report.seconds = time.perf_counter() - started
     return snapshot, report

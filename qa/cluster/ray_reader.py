@@ -17,17 +17,22 @@ import os
 import pickle
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from qa.embedder import BUNDLED, Embedder
+import numpy as np
+
+from qa.embedder import BUNDLED, Embedder, Progress
 from qa.errors import DocumentError, VerbatimError
 from qa.indexer import Job
 from qa.stores.batch import Fresh
+from qa.types import Span
 
 INSTALL_HINT = 'indexing on Ray needs the extra: pip install "verbatim[ray]" (or ray[data]==2.60.0)'
 BLOCK_BYTES = 256 * 2**20  # file bytes shipped in one dataset: the object store holds them until they are read
 BLOCK_FILES = 2_000
+EMBED_GROUP = 8  # batches (of 16 passages) a worker embeds in one call: Ray's cost per call is a few ms
+UNIT_BYTES = 1 << 20  # at most this much of files in one worker's call (a bigger file goes alone)
 LOCAL_OBJECT_STORE = 4 * BLOCK_BYTES  # a local cluster's: Ray's default (30% of memory) crowds a small /dev/shm
 
 
@@ -87,7 +92,9 @@ class ClusterProgress:
     pages: int = 0
     ocr_pages: int = 0
     passages: int = 0
-    workers: set[int] | None = None  # the worker processes that answered
+    embedded: int = 0
+    readers: set[int] = field(default_factory=set)  # the worker processes that read files
+    embedders: set[int] = field(default_factory=set)  # and that embedded passages
 
 
 class RayReader:
@@ -100,50 +107,99 @@ class RayReader:
         self.address, self.embedder, self.model, self.chunking = address, embedder, model, chunking
         self.workers, self.shown = workers, shown
         self.joined = ""
-        self.progress = ClusterProgress(workers=set())
+        self.worker_count = 1
+        self.progress = ClusterProgress()
 
     def read(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Fresh | DocumentError]]:
-        ray = import_ray()
-        self.joined = connect(self.address)
-        if self.embedder.backend_name != "torch":  # exported once here, not by every worker at once
-            from qa.backends import onnx_file
-
-            onnx_file(self.embedder.path, self.embedder.backend_name == "onnx-int8", self.embedder.cache_dir)
-        workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        ray = self._ray()
         for block in _blocks(jobs):
-            for row in self._run(ray, block, min(workers, len(block))).iter_rows():
-                job, result = block[int(row["i"])], pickle.loads(row["result"])  # our workers' own
-                if not isinstance(result, Fresh):
-                    result = DocumentError(*result)
-                self._count(result, int(row["pid"]))
-                yield job, result
+            units = _units(block, self.worker_count)
+            rows = [{"i": i, "jobs": pickle.dumps([(j.path, j.data, j.sha, j.kind, j.reader) for j in unit])}
+                    for i, unit in enumerate(units)]  # fmt: skip
+            for row in self._run(ray, "DocumentWorker", rows, {"chunking": self.chunking}).iter_rows():
+                unit, results = units[int(row["i"])], pickle.loads(row["results"])  # our workers' own
+                for job, result in zip(unit, results, strict=True):
+                    result = result if isinstance(result, Fresh) else DocumentError(*result)
+                    self._count(result, int(row["pid"]))
+                    yield job, result
 
-    def _run(self, ray: Any, block: list[Job], workers: int) -> Any:
-        from qa.cluster.worker import DocumentWorker
+    def embed(
+        self, texts: list[str], spans: list[tuple[Span, ...]], progress: Progress | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``Embedder.embed_passages`` on the cluster: the same batches as here (int8's scales are set per batch,
+        so the vectors are the local path's to the last bit), a group of them to a worker at a time."""
+        ray = self._ray()
+        batches = self.embedder.batches_of(texts)
+        groups = [batches[g : g + EMBED_GROUP] for g in range(0, len(batches), EMBED_GROUP)]
+        rows = [{"i": i, "work": pickle.dumps([([texts[j] for j in b], [spans[j] for j in b]) for b in group])}
+                for i, group in enumerate(groups)]  # fmt: skip
+        dim = self.embedder.dimension
+        starts = np.concatenate([[0], np.cumsum([len(s) for s in spans])]).astype(np.int64)
+        vectors = np.zeros((len(texts), dim), dtype=np.float32)
+        sentence_vectors = np.zeros((int(starts[-1]), dim), dtype=np.float32)
+        done = 0
+        for row in self._run(ray, "EmbedWorker", rows, {}).iter_rows():
+            for batch, (pooled, pooled_spans) in zip(groups[int(row["i"])], pickle.loads(row["results"]), strict=True):
+                vectors[batch] = pooled
+                for j, sentence in zip(batch, pooled_spans, strict=True):
+                    sentence_vectors[starts[j] : starts[j + 1]] = sentence
+                done += len(batch)
+                self.progress.embedded = done
+                self.progress.embedders.add(int(row["pid"]))
+            if progress is not None:
+                progress(done, len(texts))
+        return vectors, sentence_vectors
+
+    def _ray(self) -> Any:
+        ray = import_ray()
+        if not self.joined:
+            self.joined = connect(self.address)
+            if self.embedder.backend_name != "torch":  # exported once here, not by every worker at once
+                from qa.backends import onnx_file
+
+                onnx_file(self.embedder.path, self.embedder.backend_name == "onnx-int8", self.embedder.cache_dir)
+            self.worker_count = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        return ray
+
+    def _run(self, ray: Any, worker: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> Any:
+        from qa.cluster import worker as workers
 
         e = self.embedder
-        rows = [{"i": i, "path": j.path, "data": j.data, "sha": j.sha, "kind": j.kind, "reader": j.reader}
-                for i, j in enumerate(block)]  # fmt: skip
+        model = self.model if self.model in BUNDLED else str(e.path)
         return ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            DocumentWorker, batch_size=1, num_cpus=1,
-            # one document at a time each: a worker never queues files while another waits (big PDFs, OCR)
-            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
-            fn_constructor_kwargs={"model": self.model if self.model in BUNDLED else str(e.path),
-                                   "backend": e.backend_name, "batch_size": e.batch_size,
-                                   "cache_dir": str(e.cache_dir), "chunking": self.chunking},
+            getattr(workers, worker), batch_size=1, num_cpus=1,
+            # one unit at a time each: a worker never queues work while another waits (big PDFs, OCR)
+            compute=ray.data.ActorPoolStrategy(size=min(self.worker_count, len(rows)), max_tasks_in_flight_per_actor=1),
+            fn_constructor_kwargs={"model": model, "backend": e.backend_name, "batch_size": e.batch_size,
+                                   "cache_dir": str(e.cache_dir), **extra},
         )  # fmt: skip
 
     def _count(self, result: Fresh | DocumentError, pid: int) -> None:
         progress = self.progress
         progress.files += 1
-        assert progress.workers is not None
-        progress.workers.add(pid)
+        progress.readers.add(pid)
         if isinstance(result, Fresh):
             progress.pages += len(result.document.page_starts)
             progress.ocr_pages += len(result.document.ocr_pages)
             progress.passages += len(result.chunks)
         if self.shown is not None:
             self.shown(progress)
+
+
+def _units(block: list[Job], workers: int) -> list[list[Job]]:
+    """The block's files in units a worker reads and embeds together: small files packed (measured on tatqa_dev's
+    278 short reports: a file at a time spent more on Ray's per-task cost and batches of a few passages than on
+    the model), about four units a worker so that none waits for the last, a big file alone."""
+    target = min(UNIT_BYTES, max(1, sum(len(j.data) for j in block) // (4 * workers)))
+    units: list[list[Job]] = [[]]
+    size = 0
+    for job in block:
+        if units[-1] and size + len(job.data) > target:
+            units.append([])
+            size = 0
+        units[-1].append(job)
+        size += len(job.data)
+    return units
 
 
 def _blocks(jobs: Iterable[Job]) -> Iterator[list[Job]]:

@@ -21,19 +21,15 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Fresh:
-    """A text read in this batch and cut into passages; embedded already when a cluster read it (``qa.cluster``)."""
+    """A text read in this batch and cut into passages, not yet embedded."""
 
     document: Document
     chunks: list[Chunk]
     reader: int
-    vectors: np.ndarray | None = None  # its passages' vectors, as ``embed_texts`` gives them
-    sentence_vectors: np.ndarray | None = None
 
 
-def embed_texts(document: Document, chunks: list[Chunk]) -> tuple[list[str], list[tuple[Span, ...]]]:
-    """What the model reads of a document's passages (each with its heading in front) and their sentences."""
-    _, texts, spans = passage_rows(document, chunks, 0, [], {})
-    return texts, spans
+# passage texts and their sentence spans -> passage vectors and sentence vectors (``Embedder.embed_passages``)
+EmbedPassages = Callable[[list[str], list[tuple[Span, ...]], Progress | None], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -57,6 +53,7 @@ class Batch:
     chunking: ChunkSettings
     progress: Progress | None
     report: IndexReport
+    embed: EmbedPassages | None = None  # where the passages are embedded (a cluster's); None: ``embedder``, here
 
     def holders(self) -> dict[str, list[str]]:
         """Content hash -> the paths holding it, in path order; the first is the one cited."""
@@ -85,7 +82,6 @@ class Batch:
         tables: list[PassageTable] = []
         passage_texts: list[str] = []
         spans: list[tuple[Span, ...]] = []
-        embedded: list[tuple[int, int, Fresh]] = []  # (first passage, first sentence, text) embedded on a cluster
         for sha, item in self.fresh.items():
             if sha not in holders:
                 continue
@@ -93,37 +89,17 @@ class Batch:
                 item.document, item.chunks, first_content + len(contents), headings, heading_ids
             )
             tables.append(table)
-            if item.vectors is not None:
-                embedded.append((len(passage_texts), sum(map(len, spans)), item))
             passage_texts.extend(chunk_texts)
             spans.extend(chunk_spans)
             content = _content(sha, holders[sha][0], item)
             contents.append(content)
             texts[content.key] = (item.document.text, item.document.boxes)
-        vectors, sentence_vectors = self._vectors(passage_texts, spans, embedded)
+        if passage_texts and self.embed is not None:
+            vectors, sentence_vectors = self.embed(passage_texts, spans, self.progress)
+        else:
+            vectors, sentence_vectors = _embed(self.embedder, passage_texts, spans, self.progress)
         self.report.passages_embedded = len(passage_texts)
         return NewRows(contents, texts, PassageTable.concat(tables), passage_texts, vectors, sentence_vectors)
-
-    def _vectors(
-        self, texts: list[str], spans: list[tuple[Span, ...]], embedded: list[tuple[int, int, Fresh]]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The vectors of ``texts``: those a cluster embedded put in their places, the others embedded here."""
-        if not embedded:
-            return _embed(self.embedder, texts, spans, self.progress)
-        rows, sentence_rows = np.ones(len(texts), dtype=bool), np.ones(sum(map(len, spans)), dtype=bool)
-        for first, first_sentence, item in embedded:
-            rows[first : first + len(item.chunks)] = False
-            sentence_rows[first_sentence : first_sentence + len(item.sentence_vectors)] = False  # type: ignore[arg-type]
-        left = np.flatnonzero(rows)
-        here, here_sentences = _embed(self.embedder, [texts[i] for i in left], [spans[i] for i in left], self.progress)
-        dim = self.embedder.dimension
-        vectors = np.zeros((len(texts), dim), dtype=np.float32)
-        sentence_vectors = np.zeros((len(sentence_rows), dim), dtype=np.float32)
-        vectors[left], sentence_vectors[sentence_rows] = here, here_sentences
-        for first, first_sentence, item in embedded:
-            vectors[first : first + len(item.chunks)] = item.vectors
-            sentence_vectors[first_sentence : first_sentence + len(item.sentence_vectors)] = item.sentence_vectors  # type: ignore[arg-type]
-        return vectors, sentence_vectors
 
 
 def _embed(
