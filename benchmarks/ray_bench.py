@@ -48,7 +48,7 @@ def run(docs: Path, workdir: Path, ray_workers: int | None) -> dict[str, float]:
                 peaks["driver"] = max(peaks["driver"], driver.memory_info().rss / 2**20)
                 for proc in psutil.process_iter(["cmdline", "memory_info"]):
                     line = " ".join(proc.info["cmdline"] or ())
-                    if "DocumentWorker" in line and proc.info["memory_info"] is not None:
+                    if ("DocumentWorker" in line or "EmbedWorker" in line) and proc.info["memory_info"] is not None:
                         peaks["worker"] = max(peaks["worker"], proc.info["memory_info"].rss / 2**20)
             except psutil.Error:
                 pass

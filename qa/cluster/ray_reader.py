@@ -1,13 +1,14 @@
 """``index --ray [auto|ADDRESS]``: the new files' texts read, OCR'd, cut and embedded on a Ray cluster.
 
 The driver (where ``index`` runs) does what it always does: finds the files, hashes them, decides which are new
-(``qa.indexer``), and writes the result as one new generation of the store, crash-safe as ever. Only the work in
-between goes to the cluster, as a Ray Data pipeline: the driver ships each new file's bytes in the dataset's
-blocks (so the workers need no shared filesystem, only the same Verbatim installed), and a pool of
-``DocumentWorker`` actors, one per core with the model loaded once each, turns each file into its passages
-and their vectors. Results stream back as they finish; a file a worker cannot read comes back as its one-line
-reason, as on the local path. Nothing is written until every file is back, so a run that fails leaves the
-previous index as it was.
+(``qa.indexer``), and writes the result as one new generation of the store, crash-safe as ever. The work in
+between goes to the cluster as two Ray Data stages of actors, one core each. First ``DocumentWorker``s read,
+OCR and cut the files, which the driver ships in the dataset's blocks, packed into units (so the workers need no
+shared filesystem, only the same Verbatim installed); results stream back as they finish, and a file a worker
+cannot read comes back as its one-line reason, as on the local path. Then ``EmbedWorker``s, the model loaded
+once each, embed the very batches the local path would have made (int8 sets its scales per batch: other batches
+would give other vectors). Nothing is written until every file is back, so a run that fails leaves the previous
+index as it was.
 """
 
 from __future__ import annotations
