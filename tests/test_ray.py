@@ -20,6 +20,7 @@ import pytest
 from qa.config import Settings
 from qa.engine import Engine
 from tests.conftest import ARTICLE, ROOT
+from tests.docmaker import scanned_pdf
 
 pytest.importorskip("ray", reason="the Ray extra is not installed (pip install -r requirements-dev.txt)")
 pytestmark = pytest.mark.ray
@@ -121,11 +122,15 @@ def test_a_killed_worker_leaves_a_finished_index_or_the_previous_one(tmp_path: P
     killed = None
     deadline = time.monotonic() + 180
     while killed is None and time.monotonic() < deadline and process.poll() is None:
-        workers = subprocess.run(["pgrep", "-f", "DocumentWorker"], capture_output=True, text=True).stdout.split()
+        # the embedding stage is the long one here: kill one of its workers a second into it
+        workers = subprocess.run(["pgrep", "-f", "EmbedWorker"], capture_output=True, text=True).stdout.split()
         if workers:
-            time.sleep(2.0)  # let it get into its documents
-            killed = int(workers[0])
-            os.kill(killed, signal.SIGKILL)
+            time.sleep(1.0)
+            try:
+                os.kill(int(workers[0]), signal.SIGKILL)
+                killed = int(workers[0])
+            except ProcessLookupError:  # it had ended: try the next one seen
+                pass
         time.sleep(0.2)
     out, err = process.communicate(timeout=600)
     assert killed is not None, f"no worker was seen to kill: {err}"
@@ -163,10 +168,11 @@ def test_a_two_node_cluster_indexes_what_one_machine_does(two_node_cluster: str,
                                                           tmp_path: Path) -> None:  # fmt: skip
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name in ("article.txt", "article.pdf", "broken.pdf"):
+    for name in ("article.txt", "article.pdf", "broken.pdf", "scanned.pdf"):
         shutil.copy(documents / name, docs / name)
-    for n in range(6):  # enough documents that both nodes' workers get some
-        (docs / f"part-{n}.txt").write_text(ARTICLE.read_text(encoding="utf-8") + f"\nPart {n}.\n")
+    # a second scan, of other bytes: OCR takes seconds a page, so while one node's worker reads a scan the other
+    # node's worker is up and takes the other
+    scanned_pdf(SHARED / "pdf_article" / "docs" / "article.pdf", docs / "scanned again.pdf", dpi=150)
     there = run_index(str(docs), "--index-dir", str(tmp_path / "ray"), "--backend", "onnx", "--ray",
                       two_node_cluster, env={"RAY_AUTH_MODE": "disabled"})  # fmt: skip
     assert there.returncode == 0, there.stderr
