@@ -59,13 +59,43 @@ def visible(snapshot: Index, collections: Readable) -> Sequence[DocRecord]:
     return [d for d in snapshot.documents if d.collection in collections]
 
 
+@dataclass(frozen=True)
+class View:
+    """What a reader of some collections sees of one snapshot: the content ids to search, their own documents'
+    paths, and for a text first indexed under another collection's path, the reader's own copy to cite it by."""
+
+    contents: frozenset[int]
+    paths: frozenset[str]
+    alias: dict[str, str]
+
+
+# worked out once a snapshot, not a question: the views of the latest snapshot asked about (only it is held)
+_VIEWS: dict[frozenset[str], tuple[Index, View]] = {}
+
+
+def view_of(snapshot: Index, collections: Collection[str]) -> View:
+    key = frozenset(collections)
+    cached = _VIEWS.get(key)
+    if cached is not None and cached[0] is snapshot:
+        return cached[1]
+    if any(held is not snapshot for held, _ in list(_VIEWS.values())):
+        _VIEWS.clear()
+    own = sorted(visible(snapshot, collections), key=lambda d: d.path)
+    first: dict[str, str] = {}
+    for d in own:
+        first.setdefault(d.sha256, d.path)
+    paths = frozenset(d.path for d in own)
+    ids = frozenset(i for i, c in enumerate(snapshot.contents) if c.sha256 in first)
+    alias = {c.source: first[c.sha256] for c in snapshot.contents if c.sha256 in first and c.source not in paths}
+    view = View(ids, paths, alias)
+    _VIEWS[key] = (snapshot, view)
+    return view
+
+
 def readable_contents(snapshot: Index, collections: Readable) -> frozenset[int] | None:
     """The content ids a reader of ``collections`` may be answered from (None: all): those of their documents,
     whichever document a text was first indexed under."""
-    if collections is None:
-        return None
-    shas = {d.sha256 for d in visible(snapshot, collections)}
-    return frozenset(i for i, c in enumerate(snapshot.contents) if c.sha256 in shas)
+    return None if collections is None else view_of(snapshot, collections).contents
 
 
 def contents_named(snapshot: Index, names: Sequence[str], collections: Readable = None) -> frozenset[int]:
@@ -103,15 +133,12 @@ def as_seen_by(answer: Answer, snapshot: Index, collections: Readable) -> Answer
     collection's path is cited by the reader's own copy of it (the same text, so the same offsets)."""
     if collections is None:
         return answer
-    own = {d.path for d in visible(snapshot, collections)}
-    if all(h.passage.source in own for h in answer.hits) and own.issuperset(answer.preferred):
+    alias = view_of(snapshot, collections).alias
+    if not any(h.passage.source in alias for h in answer.hits) and not alias.keys() & set(answer.preferred):
         return answer
-    by_sha = {c.source: c.sha256 for c in snapshot.contents}
-    alias = {}
-    for d in sorted(visible(snapshot, collections), key=lambda d: d.path):
-        alias.setdefault(d.sha256, d.path)
+
     def seen(source: str) -> str:
-        return source if source in own else alias[by_sha[source]]
+        return alias.get(source, source)
 
     hits = tuple(replace(h, passage=replace(h.passage, source=seen(h.passage.source))) for h in answer.hits)
     return replace(answer, hits=hits, preferred=tuple(sorted({seen(p) for p in answer.preferred})))
