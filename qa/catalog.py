@@ -69,7 +69,8 @@ class View:
     alias: dict[str, str]
 
 
-# worked out once a snapshot, not a question: the views of the latest snapshot asked about (only it is held)
+# worked out once a snapshot, not a question (358k documents: 831 ms to work out, 0.02 ms to look up, against
+# a question's 17 ms at 100k passages): the views of the latest snapshot asked about (only it is held)
 _VIEWS: dict[frozenset[str], tuple[Index, View]] = {}
 
 
