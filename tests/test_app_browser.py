@@ -29,15 +29,26 @@ HOSTILE = (
 )
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def serve_article(
+    tmp_path_factory: pytest.TempPathFactory, name: str, users: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The app on the article, for Chromium (skipped without it); ``users``: name -> role, password "ROLE pass 1"."""
+    from qa.access.users import UsersFile
+
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/setup.sh --dev installs it)")
-    folder = tmp_path_factory.mktemp("browser")
+    folder = tmp_path_factory.mktemp(name)
     doc = folder / "article.txt"
     shutil.copy(ARTICLE, doc)
+    for user, role in (users or {}).items():
+        UsersFile(folder / "index" / "users.json").add(user, role, ("*",), f"{role} pass 1")  # type: ignore[arg-type]
     with running_app(folder / "index", str(doc)) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve_article(tmp_path_factory, "browser")
 
 
 @pytest.fixture(scope="module")
@@ -136,18 +147,7 @@ def test_refused_upload_gets_a_clear_message(page, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def team_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from qa.access.users import UsersFile
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh --dev installs it)")
-    folder = tmp_path_factory.mktemp("signin")
-    doc = folder / "article.txt"
-    shutil.copy(ARTICLE, doc)
-    users = UsersFile(folder / "index" / "users.json")
-    users.add("ann", "reader", ("*",), "reader pass 1")
-    users.add("ed", "editor", ("*",), "editor pass 1")
-    with running_app(folder / "index", str(doc)) as url:
-        yield url
+    yield from serve_article(tmp_path_factory, "signin", {"ann": "reader", "ed": "editor"})
 
 
 def signed_in(browser, url: str, name: str, password: str) -> object:
