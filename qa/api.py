@@ -38,6 +38,7 @@ from qa.access.gate import Access, Refused
 from qa.access.names import collection_list
 from qa.access.users import User, UsersFile, role_of, user_row
 from qa.api_models import DEFAULT_LIMITS, ERRORS, MAX_BODY, AnswerOut, Limits, NewUser, Offset, SearchRequest, Source
+from qa.catalog import Readable
 from qa.engine import Engine
 from qa.errors import AccessError, NotIndexedError, UnknownDocumentError, VerbatimError
 from qa.render import answer_to_dict
@@ -163,7 +164,7 @@ def make_api(engine: Engine, access: Access | None = None, limits: Limits = DEFA
 
 
 def passage_context(
-    engine: Engine, source: str, start: int, end: int, chars: int = 1200, readable: Any = None
+    engine: Engine, source: str, start: int, end: int, chars: int = 1200, readable: Readable = None
 ) -> dict[str, Any]:
     """The text before and after ``source[start:end]`` (about ``chars`` each side), and the passage itself."""
     before, text, after = engine.around(source, start, end, chars, readable)

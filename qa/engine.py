@@ -268,7 +268,7 @@ class Engine:
     def source_text(self, source: str, collections: Readable = None) -> str:
         """The text that a source's offsets index (the decoded or extracted text, as stored)."""
         snapshot = self.snapshot
-        source = content_source(snapshot, source, collections) if collections is not None else source
+        source = content_source(snapshot, source, collections)
         for content in snapshot.contents:
             if content.source == source:
                 return self.store.read_text(content.key)
@@ -284,7 +284,7 @@ class Engine:
         itself, which must be the one that was indexed. ``collections``: those the asker reads (None: all).
         """
         snapshot = self.snapshot
-        source = content_source(snapshot, source, collections) if collections is not None else source
+        source = content_source(snapshot, source, collections)
         return page_png(snapshot, self.store, self.pages, source, (start, end), answer, self.rebuild_command)
 
     def context(self, passage: Passage, chars: int = 1200) -> tuple[str, str, str]:

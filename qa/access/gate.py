@@ -80,12 +80,16 @@ class Access:
         """Gradio's ``auth`` check of the page's sign-in form (``SignInGuard`` throttles it)."""
         return self.users is None or self.users.check(name, password) is not None
 
-    def sign_in(self, name: str, password: str, address: str) -> User:
-        if self.users is None:
-            return OPEN
+    def not_waiting(self, name: str, address: str) -> None:
+        """``Refused`` (429) while ``name`` or ``address`` must wait after failed sign-ins (``Throttle``)."""
         wait = self.throttle.wait(name, address)
         if wait > 0:
             raise Refused(f"too many failed sign-ins: try again in {wait:.0f} s", 429, max(1, round(wait)))
+
+    def sign_in(self, name: str, password: str, address: str) -> User:
+        if self.users is None:
+            return OPEN
+        self.not_waiting(name, address)
         digest = hmac.digest(self._key, f"{name}\0{password}".encode(), "sha256")
         with self._lock:
             passed = self._passed.get(digest)
@@ -108,9 +112,7 @@ class Access:
             return OPEN
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
-            wait = self.throttle.wait("", address)
-            if wait > 0:
-                raise Refused(f"too many failed sign-ins: try again in {wait:.0f} s", 429, max(1, round(wait)))
+            self.not_waiting("", address)
             user = self.users.by_token(value.strip())
             if user is None:
                 self.throttle.failed("", address)

@@ -67,9 +67,10 @@ class SignInGuard:
             return
         name = (parse_qs(body.decode("utf-8", "replace")).get("username") or [""])[0].strip()
         address = (scope.get("client") or ("?", 0))[0]
-        wait = self.access.throttle.wait(name, address)
-        if wait > 0:
-            await _refuse(send, Refused(f"too many failed sign-ins: try again in {wait:.0f} s", 429, round(wait)))
+        try:
+            self.access.not_waiting(name, address)
+        except Refused as refused:
+            await _refuse(send, refused)
             return
         sent = False
 
