@@ -133,3 +133,18 @@ def test_a_section_number_set_a_quad_before_its_title_is_one_heading_line() -> N
     number, title = _line("11", 90, 300, 14), _line("Hints and caveats", 90 + 14 + 14, 300, 14)
     assert [ln.chars for ln in rejoin([number, title])] == ["11 Hints and caveats"]
     assert rejoin([number, title])[0].cells == []  # a numbered heading, not a table row
+
+
+def test_a_page_of_prose_set_in_another_face_than_the_rest_is_prose_not_headings(tmp_path: Path) -> None:
+    # dblatex's release notes: the notes in 10 pt in a face PDFium reports heavier, the longer change log after
+    # them in 9 pt; against the document's body every line of the notes had been "bolder", a heading
+    def bold(lines: list) -> list:
+        return [(x, y, text, size, True) for x, y, text, size, _ in lines]
+
+    items = [BUDGET, TRANSPORT, SIZES, DVIPS] * 2  # short items, as release notes' are: under 200 characters
+    notes = [(50, 80, "12 Release 0.3.3", 14, True)]
+    for n, text in enumerate(items):
+        notes += bold(wrapped(text, 50, 110 + 60 * n, width=80, size=10, pitch=12.5))
+    log = [wrapped(" ".join(items), 50, 80, width=90, size=9, pitch=11)]
+    doc = load(make_layout_pdf(tmp_path / "relnotes.pdf", [notes, *log, *log]))
+    assert blocks(doc)[:9] == [("heading", "12 Release 0.3.3")] + [("para", text) for text in items]

@@ -41,6 +41,7 @@ __all__ = ["Layout", "Line", "Page", "assemble", "make_line"]
 BAND = 0.08  # share of the page height at the top and bottom where running headers and footers sit
 OUTER_BAND = 0.25  # ... and where the page's first or last line, set apart from the rest, may still be one
 _RULE = re.compile(r"^\s*([-=_*~.·•⋄#+])(\s*\1){3,}\s*$")  # four or more: "..." is an ellipsis
+PAGE_PROSE = 1000  # characters of prose on a page for its own body style to count
 _PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$", re.IGNORECASE)
 
 
@@ -48,13 +49,14 @@ def assemble(pages: list[Page]) -> Layout:
     """The document's text from its pages' lines (see the module's docstring for the rules)."""
     body = _body_style(pages)
     kept = [_rows_in_tables(attach_row_labels(_without_rules(lines))) for lines in _drop_running(pages, body.size)]
+    styles = _page_styles(pages, body)
     ordered = []
-    for page, lines in zip(pages, kept, strict=True):
+    for page, lines, style in zip(pages, kept, styles, strict=True):
         columns = _reading_order(page, lines)
         if len(columns) == 1:
-            columns = [margin_notes(columns[0], body.size)]
-        ordered.append(footnotes_last(columns, body.size))
-    return ParagraphWriter(body).write(pages, ordered)
+            columns = [margin_notes(columns[0], style.size)]
+        ordered.append(footnotes_last(columns, style.size))
+    return ParagraphWriter(body).write(pages, ordered, styles)
 
 
 def _without_rules(lines: list[Line]) -> list[Line]:
@@ -84,19 +86,48 @@ def _body_style(pages: list[Page]) -> Style:
     weights: Counter[float] = Counter()
     pitches: list[float] = []
     for page in pages:
-        previous = None
-        for line in page.lines:
-            if line.cells or line.mono > 0.5:  # table rows are often set smaller, code listings in another
-                continue  # font: the body is the prose
-            sizes[round(line.size, 1)] += len(line.chars)
-            weights[round(line.weight)] += len(line.chars)
-            if previous is not None and abs(previous.size - line.size) < 0.5 and line.base > previous.base:
-                pitches.append((line.base - previous.base) / line.size)
-            previous = line
+        page_sizes, page_weights, page_pitches = _prose_fonts(page.lines)
+        sizes.update(page_sizes)
+        weights.update(page_weights)
+        pitches += page_pitches
     size = sizes.most_common(1)[0][0] if sizes else 10.0
     weight = weights.most_common(1)[0][0] if weights else 400.0
     usual = [p for p in pitches if 0.8 < p < 2.5]
     return Style(size, weight, statistics.median(usual) if usual else 1.2)
+
+
+def _page_styles(pages: list[Page], body: Style) -> list[Style]:
+    """Each page's body text: the document's, or the page's own where a whole page of prose is set in another
+    size or weight. dblatex sets its release notes in 10 pt (weight 425) and their longer change log in 9 pt
+    (205): against the document's 9 pt every line of the notes was "bolder", a heading of its own."""
+    styles = []
+    for page in pages:
+        sizes, weights, _ = _prose_fonts(page.lines)
+        total = sum(sizes.values())
+        style = body
+        if total >= PAGE_PROSE and sizes and weights:
+            (size, by_size), (weight, by_weight) = sizes.most_common(1)[0], weights.most_common(1)[0]
+            if (size, weight) != (body.size, body.weight) and min(by_size, by_weight) >= 0.6 * total:
+                style = Style(size, weight, body.pitch)
+        styles.append(style)
+    return styles
+
+
+def _prose_fonts(lines: list[Line]) -> tuple[Counter[float], Counter[float], list[float]]:
+    """The font sizes and weights of the prose among ``lines``, counted by character, and its line pitches."""
+    sizes: Counter[float] = Counter()
+    weights: Counter[float] = Counter()
+    pitches: list[float] = []
+    previous = None
+    for line in lines:
+        if line.cells or line.mono > 0.5:  # table rows are often set smaller, code listings in another
+            continue  # font: the body is the prose
+        sizes[round(line.size, 1)] += len(line.chars)
+        weights[round(line.weight)] += len(line.chars)
+        if previous is not None and abs(previous.size - line.size) < 0.5 and line.base > previous.base:
+            pitches.append((line.base - previous.base) / line.size)
+        previous = line
+    return sizes, weights, pitches
 
 
 def _shape(text: str) -> str:

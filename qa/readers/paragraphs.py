@@ -68,14 +68,19 @@ class ParagraphWriter:
         self.previous_left = self.previous_right = 0.0  # the column edges of the previous line
         self.words: Counter[str] = Counter()  # every word inside a line (compounds with their hyphens), lower case
 
-    def write(self, pages: list[Page], columns_by_page: list[list[list[Line]]]) -> Layout:
+    def write(
+        self, pages: list[Page], columns_by_page: list[list[list[Line]]], styles: list[Style] | None = None
+    ) -> Layout:
+        """The text of the pages' columns; ``styles``: each page's body text (the document's when not given)."""
         self.words = Counter(
             word.lower() for columns in columns_by_page for column in columns for line in column
             for word in _WORD.findall(line.chars)
         )  # fmt: skip
         page_starts = []
-        for columns in columns_by_page:
+        for n, columns in enumerate(columns_by_page):
             first_line = len(self.line_starts)
+            if styles is not None:
+                self.body = styles[n]
             for column in columns:
                 # the column's edges: where most lines start, and where the longer lines end
                 text_lines = [ln for ln in column if not ln.note] or column
