@@ -45,13 +45,10 @@ def prepare(
 
 
 def make_hits(
-    snapshot: Index, asked: Asked, ranked: list[Ranked], passages_of: Callable[[list[int]], list[Passage]],
-    model: Model,
-    background: float,
-) -> tuple[Hit, ...]:  # fmt: skip
-    """The ranked rows as hits: the passage, its answer sentence, and its support."""
+    snapshot: Index, asked: Asked, ranked: list[Ranked], passages: list[Passage], model: Model, background: float
+) -> tuple[Hit, ...]:
+    """The ranked rows (``passages``: theirs) as hits: the passage, its answer sentence, and its support."""
     terms = set(tokenize(asked.searched))
-    passages = passages_of([r.row for r in ranked])
     coverage = snapshot.coverage(terms, [r.row for r in ranked])
     return tuple(
         Hit(

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, NotIndexedError, QuestionError
 from qa.indexer import Progress, Reader, Reading, build_snapshot
 from qa.pages import PageImages, page_png
+from qa.proximity import RERANKED, reorder
 from qa.search import SearchParams, background, rank
 from qa.stores.base import Index, IndexStore
 from qa.stores.choose import open_store
@@ -232,10 +232,15 @@ class Engine:
     def _answer(self, snapshot: Index, asked: Asked, query: np.ndarray, k: int, embedded: float) -> Answer:
         timings: dict[str, float] = {"embed": embedded}
         t0 = time.perf_counter()
-        ranked = rank(snapshot, asked.searched, query, k, asked.params, stages=timings)
+        params = asked.params
+        ranked = rank(snapshot, asked.searched, query, max(k, RERANKED) if params.reorders else k, params,
+                      stages=timings)  # fmt: skip
         t1 = time.perf_counter()
-        hits = make_hits(snapshot, asked, ranked, partial(self.passages, snapshot=snapshot), self.model,
-                         self.background(snapshot))  # fmt: skip
+        passages = self.passages([r.row for r in ranked], snapshot)
+        if params.reorders:
+            ranked, passages = reorder(ranked, passages, asked.searched, snapshot.term_idf, params.proximity)
+            ranked, passages = ranked[:k], passages[:k]
+        hits = make_hits(snapshot, asked, ranked, passages, self.model, self.background(snapshot))
         timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)
         return answer_of(snapshot, asked, hits, timings)
 

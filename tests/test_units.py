@@ -13,8 +13,10 @@ from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
 from qa.lexical import PAGE_WEIGHT, Lexical, tokenize
 from qa.passages import PassageTable
+from qa.proximity import pair_share, reorder
 from qa.render_html import escape_text
-from qa.types import Span
+from qa.search import Ranked
+from qa.types import Passage, Span
 
 
 def test_minmax_and_blend() -> None:
@@ -148,3 +150,35 @@ def test_conversation_carries_salient_words_only_when_the_question_refers_back()
     assert conversation.resolve("Who was the MVP of Super Bowl 50?", earlier, weigh).carried == ()
     assert conversation.resolve("Who was its MVP?", [], weigh).query == "Who was its MVP?"
     assert conversation.refers_back("What did she recommend?") and not conversation.refers_back("What is that?")
+
+
+def _passage(text: str, sentences: list[str], row: int) -> Passage:
+    spans, at = [], 0
+    for sentence in sentences:
+        at = text.index(sentence, at)
+        spans.append(Span(at, at + len(sentence)))
+    return Passage(row, "doc.txt", 0, len(text), text, 1, None, None, tuple(spans))
+
+
+def test_pair_share_counts_term_pairs_held_in_one_sentence_weighted_by_the_rarer_term() -> None:
+    weights = {"tabl": 2.0, "caption": 1.0, "abov": 4.0}
+    together = [{"tabl", "caption", "abov"}]
+    assert pair_share(weights, together) == 1.0
+    # tabl+caption in one sentence (weight 1), abov alone: 1 of 1 + 2 + 1
+    assert pair_share(weights, [{"tabl", "caption"}, {"abov"}]) == pytest.approx(1 / 4)
+    assert pair_share({"tabl": 2.0}, together) == 0.0  # one term makes no pair
+
+
+def test_proximity_orders_the_passage_holding_the_terms_together_first() -> None:
+    apart = "Table captions are set in bold. The text goes above the figure."
+    together = "Table captions should be placed above tables. The class loads booktabs."
+    first = _passage(apart, ["Table captions are set in bold.", "The text goes above the figure."], 0)
+    second = _passage(together, ["Table captions should be placed above tables.", "The class loads booktabs."], 1)
+    ranked = [Ranked(0, 0.95, 0.5, 10.0, 0, 0.5), Ranked(1, 0.93, 0.5, 9.0, 0, 0.5)]
+    question = "Where are table captions placed?"
+    idf = {t: 1.0 for t in tokenize(question)}.__getitem__
+    ordered, passages = reorder(ranked, [first, second], question, idf, weight=0.1)
+    assert [r.row for r in ordered] == [1, 0] and [p.id for p in passages] == [1, 0]
+    assert ordered[0].score == pytest.approx(0.93 + 0.1)  # every pair in its first sentence
+    unchanged, _ = reorder(ranked, [first, second], question, idf, weight=0.0)
+    assert unchanged == ranked
