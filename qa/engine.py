@@ -273,11 +273,10 @@ class Engine:
     def source_text(self, source: str, collections: Readable = None) -> str:
         """The text that a source's offsets index (the decoded or extracted text, as stored)."""
         snapshot = self.snapshot
-        source = content_source(snapshot, source, collections)
-        for content in snapshot.contents:
-            if content.source == source:
-                return self.store.read_text(content.key)
-        raise NotIndexedError(source)
+        found = snapshot.stored(content_source(snapshot, source, collections))
+        if found is None:
+            raise NotIndexedError(source)
+        return self.store.read_text(found[1].key)
 
     def page_image(
         self, source: str, start: int, end: int, answer: tuple[int, int] | None = None, collections: Readable = None

@@ -149,9 +149,10 @@ def page_png(snapshot: Index, store: IndexStore, images: PageImages, source: str
              answer: tuple[int, int] | None, rebuild_command: Callable[[], str]) -> bytes:  # fmt: skip
     """The PNG of ``Engine.page_image``: checks that the passage has a page to show, then draws it."""
     start, end = span
-    content = next((c for c in snapshot.contents if c.source == source), None)
-    if content is None:
+    found = snapshot.stored(source)
+    if found is None:
         raise NotIndexedError(source)
+    content = found[1]
     if content.kind not in ("pdf", "image"):
         raise DocumentError(source, "is not a PDF or an image: it has no page to show (see the passage in context)")
     boxes = store.read_boxes(content.key)
@@ -163,9 +164,10 @@ def page_png(snapshot: Index, store: IndexStore, images: PageImages, source: str
     data = store.read_original(content.sha256)  # a shared store keeps the file as indexed, for every server
     if data is not None:
         return images.marked(source, content.sha256, content.kind, found, data)
-    record = next(d for d in snapshot.documents if d.path == source)
+    record = snapshot.document(source)
     try:
-        unchanged = os.path.getsize(source) == record.size and os.path.getmtime(source) == record.mtime
+        unchanged = record is not None and (os.path.getsize(source), os.path.getmtime(source)) == (
+            record.size, record.mtime)
     except OSError:
         unchanged = False
     if not unchanged:

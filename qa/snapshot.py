@@ -90,6 +90,15 @@ class Snapshot:
     def size(self) -> int:
         return len(self.passages)
 
+    def content_items(self) -> list[tuple[int, Content]]:
+        return list(enumerate(self.contents))
+
+    def stored(self, source: str) -> tuple[int, Content] | None:
+        return next(((i, c) for i, c in enumerate(self.contents) if c.source == source), None)
+
+    def document(self, path: str) -> DocRecord | None:
+        return next((d for d in self.documents if d.path == path), None)
+
     def content_of(self, rows: np.ndarray) -> np.ndarray:
         return self.passages.content[rows]
 

@@ -2,12 +2,13 @@
 between the engine and its stores).
 
 ``qa.snapshot.Snapshot`` answers these from arrays a process holds (the files store); ``qa.stores.pg_index``
-answers them with queries to PostgreSQL. Rows are passage ids; content ids index ``contents``.
+answers them with queries to PostgreSQL. Rows are passage ids; content ids index ``contents`` (positions in the
+files store, the database's ids in PostgreSQL: ``content_items`` gives both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,17 +43,39 @@ class LexicalHits(Protocol):
     def scores_of(self, rows: np.ndarray) -> np.ndarray: ...
 
 
+class Contents(Protocol):
+    """The indexed texts (``qa.snapshot.Content``): ``contents[id]``, and each one when walked."""
+
+    def __getitem__(self, content_id: int) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
 class Index(Protocol):
     """An index as one search sees it: its metadata held, its passages asked for."""
 
     model: dict[str, Any]
     chunking: dict[str, int]
-    documents: Sequence[Any]  # qa.snapshot.DocRecord
-    contents: Sequence[Any]  # qa.snapshot.Content
+    documents: Iterable[Any]  # qa.snapshot.DocRecord, in path order
+    contents: Contents
     generation: int
 
     @property
     def size(self) -> int: ...
+
+    def content_items(self) -> list[tuple[int, Any]]:
+        """Every text with its content id."""
+        ...
+
+    def stored(self, source: str) -> tuple[int, Any] | None:
+        """The text stored under ``source`` (the first path that held it), with its id; None if there is none."""
+        ...
+
+    def document(self, path: str) -> Any:
+        """The record (``qa.snapshot.DocRecord``) of the document indexed from ``path``, or None."""
+        ...
 
     def content_of(self, rows: np.ndarray) -> np.ndarray: ...
 

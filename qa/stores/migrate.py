@@ -53,7 +53,8 @@ def postgres_to_files(pg: PostgresStore, files: Store, replace_existing: bool = 
         ).fetchall()
         vocab_rows = conn.execute("SELECT id, term FROM verbatim.terms ORDER BY id").fetchall()
         postings = conn.execute("SELECT passage_id, term_id, tf FROM verbatim.postings").fetchall()
-    ordinals = {int(db_id): i for i, db_id in enumerate(index.content_ids)}
+        items, documents = index.content_items(), tuple(index.documents)  # the same generation as the rows
+    ordinals = {db_id: i for i, (db_id, _) in enumerate(items)}
     row_of = {r[0]: i for i, r in enumerate(rows)}
     headings = list(dict.fromkeys(r[6] for r in rows if r[6] is not None))
     heading_ids = {h: i for i, h in enumerate(headings)}
@@ -76,10 +77,10 @@ def postgres_to_files(pg: PostgresStore, files: Store, replace_existing: bool = 
          ([row_of[p[0]] for p in postings], [term_col[p[1]] for p in postings])),
         shape=(len(rows), len(vocab_rows)),
     )  # fmt: skip
-    first_rows = np.searchsorted(table.content, np.arange(len(index.contents)))
-    contents = tuple(replace(c, first_row=int(f)) for c, f in zip(index.contents, first_rows, strict=True))
+    first_rows = np.searchsorted(table.content, np.arange(len(items)))
+    contents = tuple(replace(c, first_row=int(f)) for (_, c), f in zip(items, first_rows, strict=True))
     snapshot = Snapshot(
-        model=index.model, chunking=index.chunking, documents=index.documents, contents=contents,
+        model=index.model, chunking=index.chunking, documents=documents, contents=contents,
         headings=tuple(headings), passages=table, embeddings=embeddings, sentence_vectors=sentence_vectors,
         lexical=Lexical(counts, [t for _, t in vocab_rows], pages=table.page_groups()),
         dense=DenseIndex.build(embeddings), generation=0,

@@ -15,6 +15,7 @@ import numpy as np
 from qa.lexical import K1, PAGE_WEIGHT, B, bm25_idf, tokenize
 from qa.snapshot import Content, DocRecord
 from qa.stores.base import Row
+from qa.stores.pg_catalog import PgContents, PgDocuments
 from qa.types import Span
 
 Connection = Callable[[], Any]  # the calling thread's connection
@@ -36,32 +37,40 @@ Term = tuple[int, float, float, int, int]  # id, idf over passages, idf over pag
 
 @dataclass
 class PgIndex:
+    """Content ids are the database's (``qa.stores.pg_catalog``); the document list and the texts' fields are
+    read when asked for."""
+
     model: dict[str, Any]
     chunking: dict[str, int]
-    documents: tuple[DocRecord, ...]
-    contents: tuple[Content, ...]
+    documents: PgDocuments
+    contents: PgContents
     generation: int
     stats: dict[str, float]
-    content_ids: np.ndarray  # the database id of each content, by its place in ``contents``
     conn: Connection
-    _ordinals: dict[int, int] = field(default_factory=dict)
     _term_cache: dict[str, Term | None] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._ordinals = {int(db_id): i for i, db_id in enumerate(self.content_ids)}
 
     @property
     def size(self) -> int:
         return int(self.stats["passages"])
 
-    def _within(self, within: frozenset[int]) -> list[int] | None:
-        return [int(self.content_ids[i]) for i in sorted(within)] if within else None
+    def content_items(self) -> list[tuple[int, Content]]:
+        return self.contents.items()
+
+    def stored(self, source: str) -> tuple[int, Content] | None:
+        return self.contents.by_source(source)
+
+    def document(self, path: str) -> DocRecord | None:
+        return self.documents.get(path)
+
+    @staticmethod
+    def _within(within: frozenset[int]) -> list[int] | None:
+        return sorted(within) if within else None
 
     def content_of(self, rows: np.ndarray) -> np.ndarray:
         found = dict(self.conn().execute(
             "SELECT id, content_id FROM verbatim.passages WHERE id = ANY(%s)", (list(map(int, rows)),)
         ).fetchall())  # fmt: skip
-        return np.array([self._ordinals.get(found.get(int(r), -1), -1) for r in rows], dtype=np.int64)
+        return np.array([found.get(int(r), -1) for r in rows], dtype=np.int64)
 
     def dense_candidates(self, query: np.ndarray, n: int, within: frozenset[int]) -> np.ndarray:
         ids = self._within(within)
@@ -216,7 +225,7 @@ class PgIndex:
                 raise LookupError(f"passage {row} is no longer in the index")
             content, start, stop, line, page, heading, starts, stops = fields[row]
             sentences = tuple(Span(a, b) for a, b in zip(starts or (), stops or (), strict=True))
-            found.append(Row(self._ordinals[content], start, stop, line, page, heading, sentences))
+            found.append(Row(content, start, stop, line, page, heading, sentences))
         return found
 
     def passage_lengths(self) -> np.ndarray:

@@ -48,12 +48,13 @@ def write_of(batch: Batch) -> Write:
     new = batch.embed_new(0, headings, {})
     lexical = Lexical.build(new.passage_texts)
     holders, old = batch.holders(), batch.old
-    contents = old.contents if old is not None else ()
+    contents = list(old.contents) if old is not None else []
     kept = [c for c in contents if c.sha256 in holders and c.sha256 not in batch.fresh]
+    kept_shas = {c.sha256 for c in kept}
     return Write(
         new, lexical.counts, lexical.vocab, headings, batch.documents(), model_of(batch.embedder),
         batch.chunking.as_dict(), originals=originals_of(new.contents, holders),
-        drop=[c.sha256 for c in contents if c not in kept],
+        drop=[c.sha256 for c in contents if c.sha256 not in kept_shas],
         moved={c.sha256: holders[c.sha256][0] for c in kept if holders[c.sha256][0] != c.source}, rebuild=old is None,
     )  # fmt: skip
 

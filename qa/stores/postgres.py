@@ -1,7 +1,7 @@
 """The PostgreSQL store: one index that any number of processes on any machines read and write.
 
-Questions read the database (``qa.stores.pg_index``), never a copy of the index in memory: a process holds
-only the document list. Each question runs in one read-only REPEATABLE READ transaction, so it sees one
+Questions read the database (``qa.stores.pg_index``), never a copy of the index in memory, nor of the document
+list (``qa.stores.pg_catalog``). Each question runs in one read-only REPEATABLE READ transaction, so it sees one
 generation from its first query to its last, and the first question after another process commits sees the new
 one. A batch is one transaction (``qa.stores.pg_write``) under a session advisory lock, so a second writer waits
 (``VERBATIM_LOCK_TIMEOUT``) or is told why, and a killed writer's work is rolled back by the server.
@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.errors import IndexBusyError, IndexDamagedError, IndexMissingError, StoreError
-from qa.snapshot import Content, DocRecord, text_key
+from qa.snapshot import text_key
 from qa.stores.base import LocalFolders
 from qa.stores.batch import Batch
 
 if TYPE_CHECKING:
     from qa.stores.pg_write import Write
+from qa.stores.pg_catalog import PgContents, PgDocuments
 from qa.stores.pg_connect import check_url, connect, first_line, masked
 from qa.stores.pg_index import PgIndex
 from qa.stores.pg_schema import AFTER_BATCH, has_store, read_meta
@@ -120,21 +121,11 @@ class PostgresStore(LocalFolders):
             generation = int(meta["generation"])
             if generation in self._loaded:
                 return self._loaded[generation]
-            documents = tuple(
-                DocRecord(**{**r, "warnings": tuple(r.get("warnings", ()))})
-                for (r,) in conn.execute("SELECT record FROM verbatim.documents ORDER BY path")
-            )
-            rows = conn.execute("SELECT id, info FROM verbatim.contents ORDER BY id").fetchall()
         if generation == 0:
             raise self._missing()
-        contents = tuple(
-            Content(**{**info, "page_starts": tuple(info["page_starts"]), "ocr_pages": tuple(info["ocr_pages"])})
-            for _, info in rows
-        )
         index = PgIndex(
-            model=meta["model"], chunking=meta["chunking"], documents=documents, contents=contents,
-            generation=generation, stats=meta["stats"], content_ids=np.array([r[0] for r in rows], dtype=np.int64),
-            conn=self.conn,
+            model=meta["model"], chunking=meta["chunking"], documents=PgDocuments(self.conn),
+            contents=PgContents(self.conn), generation=generation, stats=meta["stats"], conn=self.conn,
         )  # fmt: skip
         with self._guard:
             self._loaded[generation] = index
