@@ -50,6 +50,17 @@ class PgContents:
                     self._cache.popitem(last=False)
         return found
 
+    def warm(self, content_ids: set[int]) -> None:
+        """Read the fields of those of these texts not kept yet, in one query (a question's hits cite several)."""
+        missing = [i for i in content_ids if i not in self._cache]
+        if missing:
+            found = self.conn().execute("SELECT id, info FROM verbatim.contents WHERE id = ANY(%s)", (missing,))
+            with self._guard:
+                for content_id, info in found:
+                    self._cache[int(content_id)] = content_of(info)
+                while len(self._cache) > CACHED:
+                    self._cache.popitem(last=False)
+
     def items(self) -> list[tuple[int, Content]]:
         """Every text with its id (read whole before it is returned: the connection is free again for the
         caller's next query)."""

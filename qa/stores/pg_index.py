@@ -219,6 +219,7 @@ class PgIndex:
             " array_agg(stop ORDER BY ord) AS stops FROM verbatim.sentences WHERE passage_id = p.id) s ON true"
             " WHERE p.id = ANY(%s)", (ids,)
         ).fetchall()}  # fmt: skip
+        self.contents.warm({f[0] for f in fields.values()})  # the texts they cite, read at once
         found = []
         for row in ids:
             if row not in fields:
