@@ -171,19 +171,23 @@ _STEMS: dict[str, str] = {}  # word -> its stem, for ``terms_at`` (cleared past 
 
 
 def terms_at(text: str) -> list[tuple[int, str]]:
-    """``tokenize``'s terms with the offset where each starts in ``text``; stems are cached, so the passages
-    that term proximity reads again and again are split at a fifth of ``tokenize``'s cost."""
+    """``tokenize``'s terms with the offset where each starts in ``text`` (one pass over a passage gives the
+    terms of each of its sentences); stems are cached."""
     found = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
     found = [(at, word) for at, word in found if word not in STOPWORDS]
     stemmer = _stemmer()
     if stemmer is None:
         return found
-    new = list({word for _, word in found if word not in _STEMS})
+    words = {word for _, word in found}
+    stems = {word: stem for word in words if (stem := _STEMS.get(word)) is not None}
+    new = [word for word in words if word not in stems]
     if new:
+        fresh = dict(zip(new, stemmer.stemWords(new), strict=True))  # type: ignore[attr-defined]
+        stems.update(fresh)
         if len(_STEMS) > 200_000:
             _STEMS.clear()
-        _STEMS.update(zip(new, stemmer.stemWords(new), strict=True))  # type: ignore[attr-defined]
-    return [(at, _STEMS[word]) for at, word in found]
+        _STEMS.update(fresh)
+    return [(at, stems[word]) for at, word in found]
 
 
 class Lexical:

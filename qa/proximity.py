@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from functools import lru_cache
 from itertools import combinations
@@ -42,7 +43,7 @@ def _terms_by_span(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[froze
     return tuple(frozenset(f) for f in found)
 
 
-def pair_share(weights: dict[str, float], sentences: Sequence[set[str]]) -> float:
+def pair_share(weights: dict[str, float], sentences: Sequence[AbstractSet[str]]) -> float:
     """The share of the term pairs of ``weights`` (term -> idf) that one of ``sentences`` holds both of, each
     pair weighted by the lower idf of its two terms; 0 for a question of fewer than two terms."""
     total = held = 0.0
