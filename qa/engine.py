@@ -259,11 +259,12 @@ class Engine:
         """``passage`` for many rows, read from the index at once."""
         snapshot = snapshot or self.snapshot
         found = []
-        for row, data in zip(rows, snapshot.rows(rows), strict=True):
-            content = snapshot.contents[data.content]
+        fields = snapshot.rows(rows)
+        contents = [snapshot.contents[data.content] for data in fields]
+        texts = self.store.read_slices([(c.key, d.start, d.end) for c, d in zip(contents, fields, strict=True)])
+        for row, data, content, text in zip(rows, fields, contents, texts, strict=True):
             found.append(Passage(
-                id=int(row), source=content.source, start=data.start, end=data.end,
-                text=self.store.read_text(content.key)[data.start : data.end], line=data.line,
+                id=int(row), source=content.source, start=data.start, end=data.end, text=text, line=data.line,
                 page=data.page or None, heading=data.heading, sentences=data.sentences,
                 ocr=data.page in content.ocr_pages,
                 last_page=bisect.bisect_right(content.page_starts, data.end - 1) if data.page else None,

@@ -154,6 +154,10 @@ class IndexStore(Protocol):
 
     def read_text(self, key: str) -> str: ...
 
+    def read_slices(self, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        """``read_text(key)[start:end]`` for each ``(key, start, end)`` (a question's passages), at once."""
+        ...
+
     def read_boxes(self, key: str) -> np.ndarray | None: ...
 
     def read_original(self, sha256: str) -> bytes | None:

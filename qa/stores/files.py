@@ -22,7 +22,7 @@ import os
 import shlex
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -228,6 +228,10 @@ class Store(LocalFolders):
 
     def read_text(self, key: str) -> str:
         return read_text_file(str(self.texts_dir / f"{key}.txt"))
+
+    def read_slices(self, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        texts = {key: self.read_text(key) for key in dict.fromkeys(key for key, _, _ in spans)}
+        return [texts[key][start:end] for key, start, end in spans]
 
     def read_original(self, sha256: str) -> bytes | None:
         """None: a files index is read on the machine that holds its documents, so pages come from the files."""
