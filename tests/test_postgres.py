@@ -384,3 +384,24 @@ def test_eval_refuses_a_database_that_holds_other_documents(tmp_path: Path, pg_s
     _engine_on(url, tmp_path).add([tmp_path / "cats.txt"])
     done = _cli("eval", str(ROOT.parent / "shared" / "eval" / "article"), "--store", url, timeout=120)
     assert done.returncode == 1 and "holds documents from outside" in done.stderr and PASSWORD not in done.stderr
+
+
+def test_passages_cut_by_the_server_are_pythons_slices_of_any_script(
+    tmp_path: Path, pg_server: Server, make_engine: Callable[..., Engine]
+) -> None:
+    # PostgreSQL's substr counts characters, Python's slices code points: the same for accents, CJK and the
+    # characters past the Basic Multilingual Plane (emoji, math letters) that a two-unit encoding would split
+    text = ("Café crème, naïve façade. " * 8 + "东京的电车在午夜停运。 " * 6 + "Emoji 🚆 and 𝐛𝐨𝐥𝐝 letters. " * 8) * 3
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "scripts.txt").write_text(text, encoding="utf-8")
+    engine = make_engine(store=pg_server.new_database())
+    engine.add([tmp_path / "docs"])
+    snapshot = engine.snapshot
+    rows = list(range(snapshot.size))
+    stored = engine.store.read_text(snapshot.contents[snapshot.rows(rows)[0].content].key)
+    assert stored == text
+    engine.store._texts.clear()  # none kept: every slice comes from the server
+    passages = engine.passages(rows)
+    assert len(passages) >= 3 and any("🚆" in p.text for p in passages) and any("东京" in p.text for p in passages)
+    assert all(p.text == text[p.start : p.end] for p in passages)
+    assert_verbatim(engine, engine.ask("When do the trains stop at midnight?"))

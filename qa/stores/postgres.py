@@ -200,8 +200,9 @@ class PostgresStore(LocalFolders):
         found: dict[int, str] = {}
         asked = []
         for n, (key, start, end) in enumerate(spans):
-            if key in self._texts:
-                found[n] = self._texts[key][start:end]
+            kept = self._texts.get(key)  # another thread may drop it from the cache at any moment
+            if kept is not None:
+                found[n] = kept[start:end]
             else:
                 asked.append((n, key, start, end))
         if asked:
