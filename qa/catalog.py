@@ -105,20 +105,23 @@ def readable_contents(snapshot: Index, collections: Readable) -> frozenset[int] 
 
 def contents_named(snapshot: Index, names: Sequence[str], collections: Readable = None) -> frozenset[int]:
     """The content ids of documents given by path or file name; a name not indexed (or not in ``collections``)
-    is an UnknownDocumentError."""
-    by_sha = {c.sha256: i for i, c in snapshot.content_items()}
-    documents = visible(snapshot, collections)
-    chosen: set[int] = set()
+    is an UnknownDocumentError. A path is looked up alone (the page and the API pass paths); only a bare file
+    name walks the document list."""
+    chosen: list[DocRecord] = []
+    documents: Sequence[DocRecord] | None = None
     for name in names:
-        matches = [
-            d for d in documents
-            if name in (d.path, os.path.basename(d.path)) or os.path.abspath(name) == d.path
-        ]  # fmt: skip
+        record = snapshot.document(os.path.abspath(name)) or snapshot.document(name)
+        if record is not None and (collections is None or record.collection in collections):
+            chosen.append(record)
+            continue
+        documents = visible(snapshot, collections) if documents is None else documents
+        matches = [d for d in documents if name in (d.path, os.path.basename(d.path))]
         if not matches:
             listed = ", ".join(sorted(os.path.basename(d.path) for d in documents)) or "nothing"
             raise UnknownDocumentError(f"{name!r} is not an indexed document (indexed: {listed})")
-        chosen.update(by_sha[d.sha256] for d in matches if d.sha256 in by_sha)
-    return frozenset(chosen)
+        chosen += matches
+    ids = snapshot.content_ids({d.sha256 for d in chosen})
+    return frozenset(ids[d.sha256] for d in chosen if d.sha256 in ids)
 
 
 def content_source(snapshot: Index, source: str, collections: Readable) -> str:

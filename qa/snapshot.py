@@ -96,6 +96,9 @@ class Snapshot:
     def stored(self, source: str) -> tuple[int, Content] | None:
         return next(((i, c) for i, c in enumerate(self.contents) if c.source == source), None)
 
+    def content_ids(self, shas: set[str]) -> dict[str, int]:
+        return {c.sha256: i for i, c in enumerate(self.contents) if c.sha256 in shas}
+
     def document(self, path: str) -> DocRecord | None:
         return next((d for d in self.documents if d.path == path), None)
 

@@ -196,8 +196,11 @@ def test_a_reader_sees_only_their_collections(make_any_engine: Callable[..., Eng
         answer = engine.ask(question, k=10, collections={"news"})
         assert {h.passage.source for h in answer.hits} <= {str(news)}
     assert engine.ask("Who trims the lamp wick?", collections={"nothing"}).hits == ()
-    with pytest.raises(UnknownDocumentError):
-        engine.ask("lamp", documents=["lighthouse.txt"], collections={"news"})
+    for name in ("lighthouse.txt", str(other)):  # by file name or by path: neither names another collection's
+        with pytest.raises(UnknownDocumentError):
+            engine.ask("lamp", documents=[name], collections={"news"})
+    limited = engine.ask("Who trims the lamp wick?", documents=[str(other)], collections={"other"})
+    assert limited.hits and {h.passage.source for h in limited.hits} == {str(other)}
     with pytest.raises(NotIndexedError):
         engine.around(str(other), 0, 10, collections={"news"})
     assert engine.around(str(other), 0, 10, collections={"other"})[1] == "The lighth"

@@ -73,6 +73,10 @@ class Index(Protocol):
         """The text stored under ``source`` (the first path that held it), with its id; None if there is none."""
         ...
 
+    def content_ids(self, shas: set[str]) -> dict[str, int]:
+        """The content id of each of these texts (by content hash) that is indexed."""
+        ...
+
     def document(self, path: str) -> Any:
         """The record (``qa.snapshot.DocRecord``) of the document indexed from ``path``, or None."""
         ...

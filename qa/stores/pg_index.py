@@ -59,6 +59,10 @@ class PgIndex:
     def stored(self, source: str) -> tuple[int, Content] | None:
         return self.contents.by_source(source)
 
+    def content_ids(self, shas: set[str]) -> dict[str, int]:
+        found = self.conn().execute("SELECT sha256, id FROM verbatim.contents WHERE sha256 = ANY(%s)", (list(shas),))
+        return {sha: int(content_id) for sha, content_id in found}
+
     def document(self, path: str) -> DocRecord | None:
         return self.documents.get(path)
 
