@@ -32,6 +32,11 @@ class DocRecord:
     reader: int = 1  # the version of its format's reader that read it (loaders.READER_VERSIONS)
     collection: str = DEFAULT_COLLECTION  # the named set it belongs to: who may read it (qa.access)
 
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> DocRecord:
+        """A record as a store keeps it (``asdict`` written as JSON: lists for tuples)."""
+        return cls(**{**record, "warnings": tuple(record.get("warnings", ()))})
+
 
 @dataclass(frozen=True, slots=True)
 class Content:
@@ -46,6 +51,11 @@ class Content:
     page_starts: tuple[int, ...] = ()
     ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text was read by OCR
     reader: int = 1  # the version of its format's reader that extracted the text
+
+    @classmethod
+    def from_json(cls, info: dict[str, Any]) -> Content:
+        """A text's fields as a store keeps them (``asdict`` written as JSON: lists for tuples)."""
+        return cls(**{**info, "page_starts": tuple(info["page_starts"]), "ocr_pages": tuple(info.get("ocr_pages", ()))})
 
     @property
     def key(self) -> str:

@@ -101,11 +101,8 @@ class Store(LocalFolders):
             sentence_vectors = _matrix(folder / "sentence_vectors.npy", len(passages))
             lexical = Lexical.load(folder, pages=passages.page_groups())
             dense = DenseIndex.load(folder / "dense.faiss", config.get("index_type", "flat"))
-            documents = tuple(DocRecord(**{**d, "warnings": tuple(d.get("warnings", ()))}) for d in config["documents"])
-            contents = tuple(
-                Content(**{**c, "page_starts": tuple(c["page_starts"]), "ocr_pages": tuple(c.get("ocr_pages", ()))})
-                for c in config["contents"]
-            )
+            documents = tuple(DocRecord.from_json(d) for d in config["documents"])
+            contents = tuple(Content.from_json(c) for c in config["contents"])
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexDamagedError(f"the index in {self.root} is damaged ({type(exc).__name__}: {exc})") from exc
         if not (len(passages) == embeddings.shape[0] == lexical.size == dense.size):

@@ -21,14 +21,6 @@ Connection = Callable[[], Any]  # the calling thread's connection
 CACHED = 4096  # texts' fields kept (about 1 KB each; a 500-page PDF's page starts make it 4 KB)
 
 
-def content_of(info: dict[str, Any]) -> Content:
-    return Content(**{**info, "page_starts": tuple(info["page_starts"]), "ocr_pages": tuple(info["ocr_pages"])})
-
-
-def record_of(record: dict[str, Any]) -> DocRecord:
-    return DocRecord(**{**record, "warnings": tuple(record.get("warnings", ()))})
-
-
 class PgContents:
     """The indexed texts by id (``contents[id]``), and every one in id order when walked."""
 
@@ -38,34 +30,35 @@ class PgContents:
         self._guard = threading.Lock()
 
     def __getitem__(self, content_id: int) -> Content:
-        found = self._cache.get(content_id)
+        found = self._cache.get(content_id) or self._read([content_id]).get(content_id)
         if found is None:
-            row = self.conn().execute("SELECT info FROM verbatim.contents WHERE id = %s", (content_id,)).fetchone()
-            if row is None:
-                raise IndexDamagedError(f"text {content_id} is no longer in the index: ask again")
-            found = content_of(row[0])
-            with self._guard:  # questions on several threads share the cache
-                self._cache[content_id] = found
-                while len(self._cache) > CACHED:
-                    self._cache.popitem(last=False)
+            raise IndexDamagedError(f"text {content_id} is no longer in the index: ask again")
         return found
 
     def warm(self, content_ids: set[int]) -> None:
         """Read the fields of those of these texts not kept yet, in one query (a question's hits cite several)."""
         missing = [i for i in content_ids if i not in self._cache]
         if missing:
-            found = self.conn().execute("SELECT id, info FROM verbatim.contents WHERE id = ANY(%s)", (missing,))
-            with self._guard:
-                for content_id, info in found:
-                    self._cache[int(content_id)] = content_of(info)
-                while len(self._cache) > CACHED:
-                    self._cache.popitem(last=False)
+            self._read(missing)
+
+    def _read(self, content_ids: list[int]) -> dict[int, Content]:
+        found = {
+            int(content_id): Content.from_json(info)
+            for content_id, info in self.conn().execute(
+                "SELECT id, info FROM verbatim.contents WHERE id = ANY(%s)", (content_ids,)
+            )
+        }
+        with self._guard:  # questions on several threads share the cache
+            self._cache.update(found)
+            while len(self._cache) > CACHED:
+                self._cache.popitem(last=False)
+        return found
 
     def items(self) -> list[tuple[int, Content]]:
         """Every text with its id (read whole before it is returned: the connection is free again for the
         caller's next query)."""
         stream = self.conn().cursor().stream("SELECT id, info FROM verbatim.contents ORDER BY id")
-        return [(int(content_id), content_of(info)) for content_id, info in stream]
+        return [(int(content_id), Content.from_json(info)) for content_id, info in stream]
 
     def __iter__(self) -> Iterator[Content]:
         return iter([content for _, content in self.items()])
@@ -79,7 +72,7 @@ class PgContents:
             "SELECT c.id, c.info FROM verbatim.documents d JOIN verbatim.contents c ON c.sha256 = d.record->>'sha256'"
             " WHERE d.path = %s AND c.info->>'source' = %s", (source, source),
         ).fetchone()  # fmt: skip
-        return None if row is None else (int(row[0]), content_of(row[1]))
+        return None if row is None else (int(row[0]), Content.from_json(row[1]))
 
 
 class PgDocuments:
@@ -90,11 +83,11 @@ class PgDocuments:
 
     def __iter__(self) -> Iterator[DocRecord]:
         stream = self.conn().cursor().stream("SELECT record FROM verbatim.documents ORDER BY path")
-        return iter([record_of(record) for (record,) in stream])
+        return iter([DocRecord.from_json(record) for (record,) in stream])
 
     def __len__(self) -> int:
         return int(self.conn().execute("SELECT count(*) FROM verbatim.documents").fetchone()[0])
 
     def get(self, path: str) -> DocRecord | None:
         row = self.conn().execute("SELECT record FROM verbatim.documents WHERE path = %s", (path,)).fetchone()
-        return None if row is None else record_of(row[0])
+        return None if row is None else DocRecord.from_json(row[0])
