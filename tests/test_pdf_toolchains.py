@@ -135,6 +135,43 @@ def test_a_section_number_set_a_quad_before_its_title_is_one_heading_line() -> N
     assert rejoin([number, title])[0].cells == []  # a numbered heading, not a table row
 
 
+def _boxed(words: list[tuple[float, str, float]], base: float, size: float) -> object:
+    """A line from (x, word, letter width) triples; "pdf+TeX" is one word whose parts have their own widths."""
+    chars, boxes = [], []
+    for x, word, width in words:
+        if chars:
+            chars.append(" ")
+            boxes.append((x - 1, base - size, x, base))
+        at = x
+        for n, part in enumerate(word.split("+")):
+            part_width = width if n == 0 else LOGO_LETTER
+            for ch in part:
+                chars.append(ch)
+                boxes.append((at, base - size * 0.7, at + part_width, base))
+                at += part_width
+    return make_line(chars, boxes, [size] * len(chars), [400.0] * len(chars))
+
+
+LOGO_LETTER = 1.65  # microtype.pdf: each letter of "TeX" at 9 pt, as PDFium boxes its logos
+
+
+def test_the_gap_after_a_logo_boxed_too_narrow_is_a_word_gap_not_a_table_cell() -> None:
+    # microtype.pdf writes its TeX logos as text in place of a drawing: PDFium spreads "TeX" over 5 pt (1.65 pt a
+    # letter at 9 pt) and leaves the logo's other 12 pt as a gap, which made every such line of prose a table row
+    # ("introduced by pdfTeX | and have since also propagated to LuaTeX | and").
+    prose = _boxed([(100, "introduced", 4.5), (148, "by", 4.5), (160, "pdf+TeX", 4.4), (190, "and", 4.5),
+                    (206, "have", 4.5), (229, "since", 4.5)], 400, 9)  # fmt: skip
+    assert prose.chars == "introduced by pdfTeX and have since" and prose.cells == []
+    # in a table's row the logo's gap is no cell either, and the row keeps the cells its columns make
+    row = _boxed([(100, "pdf+TeX", 4.4), (140, "<", 4.5), (148, "0.14f", 4.5), (178, "DVI/PDF", 4.5),
+                  (280, "yes", 4.5), (330, "no", 4.5)], 400, 9)  # fmt: skip
+    assert row.chars == "pdfTeX < 0.14f DVI/PDF yes no"
+    assert [row.chars[c:].split()[0] for c in row.cells] == ["yes", "no"]
+    # without the logo the same wide gap is a cell
+    plain = _boxed([(100, "pdfTeX", 4.4), (160, "and", 4.5), (176, "have", 4.5)], 400, 9)
+    assert plain.cells == [7]
+
+
 def test_a_page_of_prose_set_in_another_face_than_the_rest_is_prose_not_headings(tmp_path: Path) -> None:
     # dblatex's release notes: the notes in 10 pt in a face PDFium reports heavier, the longer change log after
     # them in 9 pt; against the document's body every line of the notes had been "bolder", a heading

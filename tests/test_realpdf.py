@@ -42,12 +42,15 @@ def test_no_rules_lone_numbers_or_logo_cells_in_the_text(documents: dict[str, ob
         blocks = [doc.text[b.start : b.end] for b in doc.blocks]
         assert not [t for t in blocks if RULE.fullmatch(t.strip())], name
         assert "LaTeX | packages" not in doc.text and not re.search(r"(?m)^\d+(\.\d+)* \| [A-Z][a-z]", doc.text), name
+        assert not re.search(r"TeX \| [a-z]", doc.text), name  # a logo's gap in prose (53 in microtype.pdf)
 
 
 def test_paragraphs_are_not_cut_line_by_line(documents: dict[str, object]) -> None:
     # consecutive prose blocks where the first ends in a lower-case word and the next starts with one: a
-    # paragraph cut in two. Each document's count as measured when the reading rules landed, as a ceiling.
-    ceilings = {"ieeepes.pdf": 0, "ascelike.pdf": 1, "asmeconf.pdf": 4, "tugboat-guide.pdf": 4, "microtype.pdf": 5}
+    # paragraph cut in two. Each document's count as measured when the reading rules landed, as a ceiling
+    # (microtype.pdf 5 -> 7 when its lines with TeX logos stopped being table rows: two of them are prose now, and
+    # follow a command name in the margin, "\noprotrusion" / "is a command from LaTeX proper").
+    ceilings = {"ieeepes.pdf": 0, "ascelike.pdf": 1, "asmeconf.pdf": 4, "tugboat-guide.pdf": 4, "microtype.pdf": 7}
     for name, ceiling in ceilings.items():
         doc = documents[name]
         prose = [b for b in doc.blocks if b.kind == "para"]

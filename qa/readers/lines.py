@@ -78,6 +78,16 @@ class Line:
         return _with_cells(Line(self.chars[start:end], self.boxes[start:end], self.size, self.weight, typed=typed))
 
     @functools.cached_property
+    def gutters(self) -> list[tuple[float, float]]:
+        """The white space before each table cell: from the end of the word before it to the cell's start."""
+        spans = []
+        for cell in self.cells:
+            before = np.nonzero(~np.isnan(self.boxes[:cell, 2]))[0]
+            if before.size:
+                spans.append((float(self.boxes[before[-1], 2]), float(self.boxes[cell, 0])))
+        return spans
+
+    @functools.cached_property
     def base(self) -> float:
         """Where most of its letters stand: quotes, accents and descenders aside."""
         return float(np.nanmedian(self.boxes[:, 3]))
@@ -206,6 +216,14 @@ def _numbered_heading(text: str, cut: int) -> bool:
     return _NUMBERED.match(text[:cut]) is not None and _FIGURES.match(text[cut:]) is None
 
 
+def _boxed_too_narrow(line: Line, end: int) -> bool:
+    """Whether the three characters before ``end`` have one and the same narrow box: text a PDF gives in place
+    of a drawing (a TeX logo's ActualText, whose letters PDFium spreads over part of the logo's width: "TeX" in
+    microtype.pdf is 1.65 pt a letter at 9 pt, and 12 pt of the logo are left as a gap after it)."""
+    widths = line.boxes[max(end - 3, 0) : end, 2] - line.boxes[max(end - 3, 0) : end, 0]
+    return widths.size == 3 and bool(np.ptp(widths) < 0.01 and widths.max() < 0.3 * line.size)
+
+
 def _cells(line: Line) -> list[int]:
     """Where a table cell starts (the index of its first character), from the gaps between words.
 
@@ -214,17 +232,23 @@ def _cells(line: Line) -> list[int]:
     A line whose gaps are all wide and even is justified prose, not a table row.
     """
     gaps: list[tuple[int, float]] = []  # (index of the word after the gap, gap width)
+    logos = 0  # gaps after a logo boxed too narrow: word gaps, whatever their width
     previous_end = None
     for i, ch in enumerate(line.chars):
         if ch == " " or np.isnan(line.boxes[i, 0]):
             continue
         if previous_end is not None and i > 0 and line.chars[i - 1] == " ":
-            gaps.append((i, float(line.boxes[i, 0] - previous_end)))
+            if _boxed_too_narrow(line, i - 1):
+                logos += 1
+            else:
+                gaps.append((i, float(line.boxes[i, 0] - previous_end)))
         previous_end = line.boxes[i, 2]
     wide = [(i, g) for i, g in gaps if g > CELL_GAP * line.size]
-    if not wide or (len(wide) == 1 and _numbered_heading(line.chars, wide[0][0])):
+    if wide and _numbered_heading(line.chars, wide[0][0]):
+        wide = wide[1:]  # a section number and its title, alone or as a table's first cell ("3.3 Font expansion")
+    if not wide:
         return []
-    normal = [g for _, g in gaps if g <= CELL_GAP * line.size]
+    normal = [g for _, g in gaps if g <= CELL_GAP * line.size] + [0.0] * logos
     if normal:
         return [i for i, g in wide if g > 2 * max(normal)]
     return [i for i, _ in wide] if figures_row(line.chars) else []

@@ -37,8 +37,9 @@ _ZIPPED = ("docx", "pptx", "xlsx", "epub", "odt")
 # A document read by an older version of its format's reader is read again on the next ``index`` run.
 # pdf 3 and image 2: compounds keep their hyphen, two columns only where both sides stand side by side, wrapped
 # row labels put back in their rows; pptx 2: passages run on over "(continued)" slides; pdf 5 and image 4: a page
-# of prose set in another size or weight than the document has its own body style
-READER_VERSIONS = {"pdf": 5, "image": 4, "pptx": 2}
+# of prose set in another size or weight than the document has its own body style; pdf 6: the gap after a TeX
+# logo boxed too narrow is a word gap, not a table cell
+READER_VERSIONS = {"pdf": 6, "image": 4, "pptx": 2}
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 PageProgress = Callable[[int, int], None]
 SUPPORTED = ", ".join(sorted(FORMATS))
