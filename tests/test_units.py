@@ -133,6 +133,23 @@ def test_highlight_prefers_the_sentence_holding_the_question_words() -> None:
     assert (first, last) == (0, 1)  # a neighbour within the margin joins the highlight
 
 
+def test_a_best_sentence_that_only_restates_the_question_takes_its_neighbour_in() -> None:
+    # dblatex-relnotes.pdf: the sentence closest to the question is the question's own words; the answer is
+    # the sentence before it, which by cosine and terms stays out of the usual margin (0.26 behind)
+    sentences = [
+        "The dblatex option -P param=value is added.",
+        "One can then set XSL parameter values directly from the command line.",
+        "This is an alternative to the -p custom.xsl option.",
+    ]
+    terms = set(tokenize("How can I set an XSL parameter directly from the dblatex command line?"))
+    assert highlight.novelty(terms, sentences[1]) < highlight.RESTATING <= highlight.novelty(terms, sentences[0])
+    assert highlight.choose([0.50, 0.62, 0.30], sentences, terms, lambda term: 1.0) == (0, 1)
+    # a best sentence that says more than the question does stays alone at the same distance
+    said = ["The dblatex option -P param=value is added.", "Set an XSL parameter with -P, from version 0.2.9 on."]
+    assert highlight.novelty(terms, said[1]) >= highlight.RESTATING
+    assert highlight.choose([0.50, 0.62], said, terms, lambda term: 1.0) == (1, 1)
+
+
 def test_escaping_leaves_no_markup() -> None:
     escaped = escape_text('<script>alert("x")</script> **bold** [a](b)\nnext')
     assert "<" not in escaped.replace("<br>", "") and "*" not in escaped and "[" not in escaped
