@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.readers.layout import make_line
+from qa.readers.layout import Page, assemble, make_line
 from qa.readers.lines import rejoin
 from qa.types import Document
 from tests.docmaker import make_layout_pdf, wrapped
@@ -170,6 +170,27 @@ def test_the_gap_after_a_logo_boxed_too_narrow_is_a_word_gap_not_a_table_cell() 
     # without the logo the same wide gap is a cell
     plain = _boxed([(100, "pdfTeX", 4.4), (160, "and", 4.5), (176, "have", 4.5)], 400, 9)
     assert plain.cells == [7]
+
+
+def test_a_line_in_a_face_named_bold_is_a_heading_whatever_weight_pdfium_reports() -> None:
+    # fancyvrb.pdf: PDFium reports 440 for LucidaBrightOT and for LucidaBrightOT-Demibold alike (ascelike.pdf: 732
+    # for its body, 655 for its bold headings), so "4.1.16 Page breaks" was a line of the paragraph before it
+    def line(text: str, base: float, bold: bool) -> object:
+        boxes = [(90 + i * 4.5, base - 7, 90 + (i + 1) * 4.5, base) for i in range(len(text))]
+        return make_line(list(text), boxes, [9.2] * len(text), [440.0] * len(text), [False] * len(text),
+                         [bold] * len(text))  # fmt: skip
+    body = "the value to give to the TeX hfuzz parameter for the box messages (Default: 2pt)."
+    lines = [line(body[:45], 100, False), line(body[45:], 111, False), line("4.1.16 Page breaks", 128, True),
+             line("samepage (boolean) : in very special circumstances, we may want to", 141, False),
+             line("make sure that a verbatim environment is not broken.", 152, False)]  # fmt: skip
+    layout = assemble([Page(595, 842, lines)])
+    kinds = [(b.kind, layout.text[b.start : b.end]) for b in layout.blocks]
+    assert ("heading", "4.1.16 Page breaks") in kinds
+    # the end of a sentence set in the bold face goes on with its paragraph: "(Default:" / "12pt)."
+    lines = [line("numbersep (dimension) : gap between numbers and lines (Default:", 100, False),
+             line("12pt).", 111, True)]  # fmt: skip
+    layout = assemble([Page(595, 842, lines)])
+    assert [b.kind for b in layout.blocks] == ["para"]
 
 
 def test_a_page_of_prose_set_in_another_face_than_the_rest_is_prose_not_headings(tmp_path: Path) -> None:

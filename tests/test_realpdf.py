@@ -37,6 +37,13 @@ def test_two_column_papers_read_as_paragraphs_with_hyphenation_rejoined(document
     assert "6 Paper Sizes" in headings and not any("@" in h for h in headings)  # a footnote heads nothing
 
 
+def test_headings_set_in_faces_named_bold_are_headings(documents: dict[str, object]) -> None:
+    # PDFium weighs these bold faces like (or under) the body text; their names say bold
+    for name, heading in (("fancyvrb.pdf", "4.1.16 Page breaks"), ("ascelike.pdf", "INTRODUCTION")):
+        doc = documents[name]
+        assert heading in [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "heading"], name
+
+
 def test_no_rules_lone_numbers_or_logo_cells_in_the_text(documents: dict[str, object]) -> None:
     for name, doc in documents.items():
         blocks = [doc.text[b.start : b.end] for b in doc.blocks]

@@ -15,7 +15,8 @@ as ``Line``s in the order the page lists them, with positions in points from the
 - joins a paragraph's lines with a space, and a word hyphenated at a line end without its hyphen (the rule:
   a line ending in letter + "-" followed by a line starting with a lower-case letter, unless the document
   writes that compound with its hyphen more often); where a paragraph ends: ``qa.readers.paragraphs``;
-- marks headings by font: larger than the body text, or bolder and short (never "a short first line");
+- marks headings by font: larger than the body text, or bolder and short (by PDFium's weight, or by a face
+  whose name says bold where PDFium weighs it like the body; never "a short first line");
 - keeps table rows (lines with wide gaps between cells) one a line, cells separated by " | ".
 
 Paragraphs are separated by a blank line; a table's rows by a line break.
@@ -85,15 +86,18 @@ def _body_style(pages: list[Page]) -> Style:
     sizes: Counter[float] = Counter()
     weights: Counter[float] = Counter()
     pitches: list[float] = []
+    bold = 0.0
     for page in pages:
-        page_sizes, page_weights, page_pitches = _prose_fonts(page.lines)
+        page_sizes, page_weights, page_pitches, page_bold = _prose_fonts(page.lines)
         sizes.update(page_sizes)
         weights.update(page_weights)
         pitches += page_pitches
+        bold += page_bold
     size = sizes.most_common(1)[0][0] if sizes else 10.0
     weight = weights.most_common(1)[0][0] if weights else 400.0
     usual = [p for p in pitches if 0.8 < p < 2.5]
-    return Style(size, weight, statistics.median(usual) if usual else 1.2)
+    total = sum(sizes.values())
+    return Style(size, weight, statistics.median(usual) if usual else 1.2, bold / total if total else 0.0)
 
 
 def _page_styles(pages: list[Page], body: Style) -> list[Style]:
@@ -102,32 +106,35 @@ def _page_styles(pages: list[Page], body: Style) -> list[Style]:
     (205): against the document's 9 pt every line of the notes was "bolder", a heading of its own."""
     styles = []
     for page in pages:
-        sizes, weights, _ = _prose_fonts(page.lines)
+        sizes, weights, _, bold = _prose_fonts(page.lines)
         total = sum(sizes.values())
         style = body
         if total >= PAGE_PROSE and sizes and weights:
             (size, by_size), (weight, by_weight) = sizes.most_common(1)[0], weights.most_common(1)[0]
             if (size, weight) != (body.size, body.weight) and min(by_size, by_weight) >= 0.6 * total:
-                style = Style(size, weight, body.pitch)
+                style = Style(size, weight, body.pitch, bold / total)
         styles.append(style)
     return styles
 
 
-def _prose_fonts(lines: list[Line]) -> tuple[Counter[float], Counter[float], list[float]]:
-    """The font sizes and weights of the prose among ``lines``, counted by character, and its line pitches."""
+def _prose_fonts(lines: list[Line]) -> tuple[Counter[float], Counter[float], list[float], float]:
+    """The font sizes and weights of the prose among ``lines``, counted by character, its line pitches, and how
+    many of its characters are set in faces named bold."""
     sizes: Counter[float] = Counter()
     weights: Counter[float] = Counter()
     pitches: list[float] = []
+    bold = 0.0
     previous = None
     for line in lines:
         if line.cells or line.mono > 0.5:  # table rows are often set smaller, code listings in another
             continue  # font: the body is the prose
         sizes[round(line.size, 1)] += len(line.chars)
         weights[round(line.weight)] += len(line.chars)
+        bold += line.bold * len(line.chars)
         if previous is not None and abs(previous.size - line.size) < 0.5 and line.base > previous.base:
             pitches.append((line.base - previous.base) / line.size)
         previous = line
-    return sizes, weights, pitches
+    return sizes, weights, pitches, bold
 
 
 def _shape(text: str) -> str:
@@ -242,5 +249,3 @@ def _reading_order(page: Page, lines: list[Line]) -> list[list[Line]]:
     left_column = sorted([*band_left, *inside], key=lambda ln: ln.top)
     return [x for x in (sorted(above, key=lambda ln: ln.top), left_column, sorted(band_right, key=lambda ln: ln.top),
                         sorted(below, key=lambda ln: ln.top)) if x]  # fmt: skip
-
-

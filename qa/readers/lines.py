@@ -34,6 +34,7 @@ class Line:
     weight: float = 400.0
     cells: list[int] = field(default_factory=list)  # character indices where a table cell starts (after the first)
     typed: np.ndarray | None = None  # bool per character: set in a typewriter font (None: not known, as for OCR)
+    heavy: np.ndarray | None = None  # bool per character: set in a face its name calls bold (None: not known)
     note: bool = False  # a note in the page's margin, beside the text
 
     # Its place on the page, measured once (a line's boxes never change; the layout asks for these often).
@@ -66,6 +67,14 @@ class Line:
         visible = np.array([not ch.isspace() for ch in self.chars])
         return float(self.typed[visible].mean()) if visible.any() else 0.0
 
+    @functools.cached_property
+    def bold(self) -> float:
+        """The share of its visible characters set in a face its font's name calls bold (0 when not known)."""
+        if self.heavy is None:
+            return 0.0
+        visible = np.array([not ch.isspace() for ch in self.chars])
+        return float(self.heavy[visible].mean()) if visible.any() else 0.0
+
     def part(self, start: int, end: int) -> Line | None:
         """The line's characters ``start:end`` as a line of their own (spaces at its ends left out)."""
         while start < end and self.chars[start] == " ":
@@ -75,7 +84,9 @@ class Line:
         if start >= end:
             return None
         typed = None if self.typed is None else self.typed[start:end]
-        return _with_cells(Line(self.chars[start:end], self.boxes[start:end], self.size, self.weight, typed=typed))
+        heavy = None if self.heavy is None else self.heavy[start:end]
+        line = Line(self.chars[start:end], self.boxes[start:end], self.size, self.weight, typed=typed, heavy=heavy)
+        return _with_cells(line)
 
     @functools.cached_property
     def gutters(self) -> list[tuple[float, float]]:
@@ -119,13 +130,16 @@ def make_line(
     sizes: list[float],
     weights: list[float],
     fixed: list[bool] | None = None,
+    bold: list[bool] | None = None,
 ) -> Line | None:
     """A Line from raw characters: normalised (NFKC, no soft hyphens), spaces collapsed, cells found.
 
-    ``fixed`` says which characters are set in a typewriter font (unknown for OCR)."""
+    ``fixed`` says which characters are set in a typewriter font, ``bold`` which in a face named bold (both
+    unknown for OCR)."""
     out: list[str] = []
     out_boxes: list[tuple[float, float, float, float]] = []
     out_typed: list[bool] = []
+    out_heavy: list[bool] = []
     for n, (ch, box) in enumerate(zip(chars, boxes, strict=True)):
         if ch in _HYPHENATION and n == len(chars) - 1:
             ch = "-"  # a word broken at the line end: rejoined (without it) if the next line continues it
@@ -141,16 +155,19 @@ def make_line(
             out.append(piece)
             out_boxes.append(box)
             out_typed.append(bool(fixed and fixed[n]))
+            out_heavy.append(bool(bold and bold[n]))
     while out and out[-1] == " ":
         out.pop()
         out_boxes.pop()
         out_typed.pop()
+        out_heavy.pop()
     if not out:
         return None
     array = np.array(out_boxes, dtype=np.float32)
     size = _dominant(sizes) or float(np.nanmedian(array[:, 3] - array[:, 1]))
     typed = np.array(out_typed, dtype=bool) if fixed is not None else None
-    return _with_cells(Line("".join(out), array, size, _dominant(weights) or 400.0, typed=typed))
+    heavy = np.array(out_heavy, dtype=bool) if bold is not None else None
+    return _with_cells(Line("".join(out), array, size, _dominant(weights) or 400.0, typed=typed, heavy=heavy))
 
 
 def rejoin(lines: list[Line]) -> list[Line]:
@@ -188,11 +205,11 @@ def _joined(a: Line, b: Line) -> Line:
     space = b.x0 - a.x1 > 0.2 * max(a.size, b.size)  # a word space, not a kerning gap
     chars = a.chars + (" " if space else "") + b.chars
     boxes = np.concatenate([a.boxes, np.full((1 if space else 0, 4), np.nan, np.float32), b.boxes])
-    typed = None
-    if a.typed is not None and b.typed is not None:
-        typed = np.concatenate([a.typed, np.zeros(1 if space else 0, bool), b.typed])
+    gap = np.zeros(1 if space else 0, bool)
+    typed = None if a.typed is None or b.typed is None else np.concatenate([a.typed, gap, b.typed])
+    heavy = None if a.heavy is None or b.heavy is None else np.concatenate([a.heavy, gap, b.heavy])
     main = a if len(a.chars) >= len(b.chars) else b
-    return _with_cells(Line(chars, boxes, main.size, main.weight, typed=typed))
+    return _with_cells(Line(chars, boxes, main.size, main.weight, typed=typed, heavy=heavy))
 
 
 def _with_cells(line: Line) -> Line:
@@ -252,5 +269,3 @@ def _cells(line: Line) -> list[int]:
     if normal:
         return [i for i, g in wide if g > 2 * max(normal)]
     return [i for i, _ in wide] if figures_row(line.chars) else []
-
-

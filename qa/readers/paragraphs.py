@@ -25,6 +25,7 @@ from qa.types import Block
 
 MAX_HEADING_LINES = 3
 PARAGRAPH_GAP = 0.25  # extra space between two lines, in font sizes, that ends a paragraph
+BOLD_LINE = 0.8  # share of a line in faces named bold for it to be bold, whatever weight PDFium reports
 WEIGHT_STEP = 120  # a change of font weight that ends a paragraph (regular to bold; not a word in another face)
 _SENTENCE_END = ".!?:;\u2026\u201d\"')]"
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
@@ -40,6 +41,7 @@ class Style:
     size: float
     weight: float
     pitch: float
+    bold: float = 0.0  # the share of its characters in faces named bold (PDF): a body set in bold has no bold
 
 
 def _next_line_of(above: Line, line: Line) -> bool:
@@ -112,12 +114,22 @@ class ParagraphWriter:
         larger = line.size > self.body.size * 1.12
         bolder = line.weight >= max(600.0, self.body.weight + 150) or (
             line.weight > self.body.weight + 50 and line.size >= self.body.size
-        )
+        ) or (line.bold >= BOLD_LINE and self.body.bold < BOLD_LINE / 2)  # fmt: skip
         if (larger or bolder) and len(line.chars) <= 200 and any(ch.isalpha() for ch in line.chars):
-            # a line in lower case inside a paragraph is the sentence going on, in a face PDFium calls bold
-            going_on = self.block_kind == "para" and not larger and line.chars[0].islower()
+            # a line in lower case inside a paragraph is the sentence going on, in a face PDFium calls bold, and
+            # so is the end of a sentence the line before left open ("(Default:" / "12pt).", fancyvrb.pdf)
+            going_on = self.block_kind == "para" and not larger and (
+                line.chars[0].islower() or self._ends_open_sentence(line)
+            )
             return "para" if going_on else "heading"
         return "para"
+
+    def _ends_open_sentence(self, line: Line) -> bool:
+        previous = self.previous
+        return (
+            previous is not None and previous.chars.rstrip()[-1] not in ".!?\u2026"
+            and line.chars.rstrip()[-1] in ".!?" and len(line.chars) < 40
+        )  # fmt: skip
 
     def _continues(self, line: Line, kind: str, fresh: bool) -> bool:
         previous = self.previous

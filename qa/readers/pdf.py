@@ -19,6 +19,9 @@ PageProgress = Callable[[int, int], None]  # (pages done, pages in all)
 OCR_DPI = 300  # scans are rendered at this resolution for tesseract (its accuracy falls below ~200 dpi)
 # Typewriter fonts by name: PDFium's font flags do not mark TeX's (CMTT9 has the same flags as CMR10).
 _MONOSPACE = re.compile(rb"(?i)cmtt|lmmono|mono|courier|typewriter|consol|inconsolata|txtt|pcrr|beramono|^tt")
+# Bold faces by name: PDFium's weights of embedded Type 1 fonts do not always order them (ascelike.pdf's body,
+# CMR12, is 732 and its bold sans headings, CMSSBX10, 655; fancyvrb.pdf's LucidaBrightOT and its Demibold both 440).
+_BOLD = re.compile(rb"(?i)bold|demi|black|heavy|-medi|cmbx|cmssbx|sfbx|sfssbx|ecbx")
 
 
 @contextmanager
@@ -96,6 +99,7 @@ def _text_lines(page: object, height: float) -> list[Line]:
         sizes: list[float] = []
         weights: list[float] = []
         fixed: list[bool] = []
+        bold: list[bool] = []
         left, right, bottom, top = (ctypes.c_double() for _ in range(4))
         name, flags = ctypes.create_string_buffer(128), ctypes.c_int()
         pending_high = 0
@@ -108,28 +112,36 @@ def _text_lines(page: object, height: float) -> list[Line]:
                 code = 0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
             pending_high = 0
             if code in (10, 13):
-                if code == 10 and (line := make_line(chars, boxes, sizes, weights, fixed)) is not None:
+                if code == 10 and (line := make_line(chars, boxes, sizes, weights, fixed, bold)) is not None:
                     lines.append(line)
                 if code == 10:
-                    chars, boxes, sizes, weights, fixed = [], [], [], [], []
+                    chars, boxes, sizes, weights, fixed, bold = [], [], [], [], [], []
                 continue
             raw.FPDFText_GetCharBox(handle, i, left, right, bottom, top)
             box = (left.value, height - top.value, right.value, height - bottom.value)
             size = raw.FPDFText_GetFontSize(handle, i)
-            if chars and _jumps(boxes, sizes, box, size) and (line := make_line(chars, boxes, sizes, weights, fixed)):
+            jumped = bool(chars) and _jumps(boxes, sizes, box, size)
+            if jumped and (line := make_line(chars, boxes, sizes, weights, fixed, bold)):
                 lines.append(line)  # PDFium sometimes runs on from one column's last line into the next's first
-                chars, boxes, sizes, weights, fixed = [], [], [], [], []
+                chars, boxes, sizes, weights, fixed, bold = [], [], [], [], [], []
             chars.append(chr(code))
             boxes.append(box)
             sizes.append(size)
             weights.append(float(raw.FPDFText_GetFontWeight(handle, i)))
             raw.FPDFText_GetFontInfo(handle, i, name, len(name), ctypes.byref(flags))
             fixed.append(_monospace(name.value))
-        if (line := make_line(chars, boxes, sizes, weights, fixed)) is not None:
+            bold.append(_bold(name.value))
+        if (line := make_line(chars, boxes, sizes, weights, fixed, bold)) is not None:
             lines.append(line)
         return rejoin(lines)
     finally:
         textpage.close()
+
+
+@lru_cache(maxsize=256)
+def _bold(font: bytes) -> bool:
+    """Whether a font, by its name, is a bold face."""
+    return _BOLD.search(font.split(b"+")[-1]) is not None
 
 
 @lru_cache(maxsize=256)
