@@ -240,3 +240,26 @@ def test_large_collections_read_vectors_from_disk(
     assert_verbatim(engine, answer)
     (tmp_path / "more.txt").write_text(CATS)
     assert make_engine().add([tmp_path / "more.txt"]).passages_embedded == 1
+
+
+def test_a_question_naming_a_document_finds_it_by_its_file_name(
+    tmp_path: Path, make_any_engine: Callable[..., Engine]
+) -> None:
+    # two package manuals saying the same; only the file's name says which package it is (BM25 reads the name,
+    # the passage shown stays the document's own text)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    texts = {
+        "alltt.txt": "The frame key draws a rule around the listing. Its width is set by the framerule key.",
+        "moreverb.txt": "The frame key draws a rule around the listing. Its width is given by the framerule key.",
+    }
+    for name, text in texts.items():
+        (docs / name).write_text(text + "\n")
+    engine = make_any_engine()
+    engine.add([docs])
+    answer = engine.ask("How do I draw a frame around a listing with moreverb?", k=2)
+    assert Path(answer.hits[0].passage.source).name == "moreverb.txt"
+    assert {Path(h.passage.source).name: h.passage.text for h in answer.hits} == texts
+    assert_verbatim(engine, answer)
+    answer = engine.ask("How do I draw a frame around a listing with alltt?", k=2)
+    assert Path(answer.hits[0].passage.source).name == "alltt.txt"

@@ -12,6 +12,7 @@ from qa.abstain import MINILM, MPNET, Model, fit, model_for
 from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
 from qa.lexical import PAGE_WEIGHT, Lexical, tokenize
+from qa.passage_rows import lexical_text, name_words
 from qa.passages import PassageTable
 from qa.proximity import pair_share, reorder
 from qa.render_html import escape_text
@@ -148,6 +149,14 @@ def test_a_best_sentence_that_only_restates_the_question_takes_its_neighbour_in(
     said = ["The dblatex option -P param=value is added.", "Set an XSL parameter with -P, from version 0.2.9 on."]
     assert highlight.novelty(terms, said[1]) >= highlight.RESTATING
     assert highlight.choose([0.50, 0.62], said, terms, lambda term: 1.0) == (1, 1)
+
+
+def test_the_words_of_a_file_name_that_can_name_its_subject() -> None:
+    assert name_words("/docs/ieeepes.pdf") == "ieeepes"
+    assert name_words("tugboat-guide.pdf") == "tugboat guide"
+    assert name_words("elsarticle-5p.pdf") == "elsarticle"  # a version or serial number names nothing
+    assert name_words("report_001e29d7.txt") == "report" and name_words("2019.pdf") == ""
+    assert lexical_text("", "text") == "text" and lexical_text("ieeepes", "text") == "ieeepes\ntext"
 
 
 def test_escaping_leaves_no_markup() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from qa.config import ChunkSettings
 from qa.embedder import Embedder
-from qa.passage_rows import passage_rows
+from qa.passage_rows import lexical_text, name_words, passage_rows
 from qa.passages import PassageTable
 from qa.snapshot import Content, DocRecord
 from qa.stores.base import Index
@@ -39,7 +39,7 @@ class NewRows:
     contents: list[Content]
     texts: dict[str, tuple[str, np.ndarray | None]]  # content key -> its text and its characters' boxes
     table: PassageTable  # ``content`` counts from the first new content's id
-    passage_texts: list[str]  # what BM25 and the model read of each passage (its heading in front)
+    passage_texts: list[str]  # what BM25 reads of each passage (its document's name and heading in front)
     vectors: np.ndarray
     sentence_vectors: np.ndarray
 
@@ -80,6 +80,7 @@ class Batch:
         contents: list[Content] = []
         texts: dict[str, tuple[str, np.ndarray | None]] = {}
         tables: list[PassageTable] = []
+        model_texts: list[str] = []  # what the model reads (the heading in front)
         passage_texts: list[str] = []
         spans: list[tuple[Span, ...]] = []
         for sha, item in self.fresh.items():
@@ -89,16 +90,18 @@ class Batch:
                 item.document, item.chunks, first_content + len(contents), headings, heading_ids
             )
             tables.append(table)
-            passage_texts.extend(chunk_texts)
+            name = name_words(holders[sha][0])
+            model_texts.extend(chunk_texts)
+            passage_texts.extend(lexical_text(name, t) for t in chunk_texts)
             spans.extend(chunk_spans)
             content = _content(sha, holders[sha][0], item)
             contents.append(content)
             texts[content.key] = (item.document.text, item.document.boxes)
-        if passage_texts and self.embed is not None:
-            vectors, sentence_vectors = self.embed(passage_texts, spans, self.progress)
+        if model_texts and self.embed is not None:
+            vectors, sentence_vectors = self.embed(model_texts, spans, self.progress)
         else:
-            vectors, sentence_vectors = _embed(self.embedder, passage_texts, spans, self.progress)
-        self.report.passages_embedded = len(passage_texts)
+            vectors, sentence_vectors = _embed(self.embedder, model_texts, spans, self.progress)
+        self.report.passages_embedded = len(model_texts)
         return NewRows(contents, texts, PassageTable.concat(tables), passage_texts, vectors, sentence_vectors)
 
 
