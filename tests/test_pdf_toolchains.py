@@ -81,6 +81,24 @@ def test_a_footnote_at_a_column_foot_does_not_cut_the_paragraph_it_interrupts(tm
     assert all(doc.text[b.start : b.end] != footnote[0][2] for b in doc.blocks if b.kind == "heading")
 
 
+def test_a_float_at_the_top_of_the_next_column_does_not_cut_the_paragraph_it_interrupts(tmp_path: Path) -> None:
+    # tugboat-guide.pdf: "... The visual" ends the left column, its table of logos and "Figure 1: ..." stand at
+    # the top of the right one, and the sentence goes on below them ("appearance of all-caps sequences ...")
+    opening = " ".join([BUDGET, TRANSPORT, BUDGET, TRANSPORT, "Authors are urged to note the acro command,"])
+    opening += " which is defined in the classes. The visual"  # its last line as wide as the others
+    going_on = "appearance of all-caps sequences among normal text is rather unpleasing."
+    left = wrapped(opening, 40, 100, width=42, size=9, pitch=11)
+    table = [(300, 100, "Macro", 9, False), (400, 100, "Output", 9, False),
+             (300, 112, "\\CTAN", 9, False), (400, 112, "CTAN", 9, False),
+             (300, 124, "\\TUB", 9, False), (400, 124, "TUGboat", 9, False),
+             (300, 140, "Figure 1: A few of the provided logos", 9, False)]  # fmt: skip
+    rest = wrapped(going_on, 300, 170, width=42, size=9, pitch=11)
+    after = wrapped(SIZES, 310, 170 + 11 * len(rest) + 4, width=42, size=9, pitch=11)
+    doc = load(make_layout_pdf(tmp_path / "float.pdf", [left + table + rest + after]))
+    assert paragraphs(doc)[0] == opening + " " + going_on
+    assert doc.text.index(going_on) < doc.text.index("Figure 1: A few") < doc.text.index(SIZES[:30])
+
+
 def test_a_margin_note_is_taken_out_of_the_paragraph_it_stands_beside(tmp_path: Path) -> None:
     body = wrapped(BUDGET + " " + TRANSPORT, 150, 100, width=60, size=10, pitch=12.5)
     page = [*body, (60, 100 + 12.5 * 3, "\\epigraphrule", 9, "mono")]  # beside the fourth line

@@ -11,7 +11,8 @@ as ``Line``s in the order the page lists them, with positions in points from the
   takes the cells out of a line with a wide gap where no table stands;
 - orders lines for reading (a page with two columns: full-width lines above, the left column, the right
   column, full-width lines below; only where the two columns stand side by side, wherever the gutter is);
-  moves footnotes after the columns and marks margin notes (``qa.readers.notes``);
+  moves footnotes after the columns and marks margin notes (``qa.readers.notes``), and a figure or table set
+  at the top of a column inside a paragraph after that paragraph (``qa.readers.floats``);
 - joins a paragraph's lines with a space, and a word hyphenated at a line end without its hyphen (the rule:
   a line ending in letter + "-" followed by a line starting with a lower-case letter, unless the document
   writes that compound with its hyphen more often); where a paragraph ends: ``qa.readers.paragraphs``;
@@ -33,6 +34,7 @@ import statistics
 from collections import Counter
 from dataclasses import replace
 
+from qa.readers.floats import floats_after_paragraphs
 from qa.readers.lines import Layout, Line, Page, figures_row, make_line
 from qa.readers.notes import footnotes_last, margin_notes
 from qa.readers.paragraphs import ParagraphWriter, Style
@@ -57,7 +59,13 @@ def assemble(pages: list[Page]) -> Layout:
         if len(columns) == 1:
             columns = [margin_notes(columns[0], style.size)]
         ordered.append(footnotes_last(columns, style.size))
-    return ParagraphWriter(body).write(pages, ordered, styles)
+    return ParagraphWriter(body).write(pages, _floats_after_paragraphs(ordered), styles)
+
+
+def _floats_after_paragraphs(pages: list[list[list[Line]]]) -> list[list[list[Line]]]:
+    """Each page's columns with a float that interrupts a paragraph moved after it (``qa.readers.floats``)."""
+    moved = iter(floats_after_paragraphs([column for columns in pages for column in columns]))
+    return [[next(moved) for _ in columns] for columns in pages]
 
 
 def _without_rules(lines: list[Line]) -> list[Line]:
