@@ -38,8 +38,9 @@ _ZIPPED = ("docx", "pptx", "xlsx", "epub", "odt")
 # pdf 3 and image 2: compounds keep their hyphen, two columns only where both sides stand side by side, wrapped
 # row labels put back in their rows; pptx 2: passages run on over "(continued)" slides; pdf 5 and image 4: a page
 # of prose set in another size or weight than the document has its own body style; pdf 6: the gap after a TeX
-# logo boxed too narrow is a word gap, not a table cell; a line in a face named bold is bold
-READER_VERSIONS = {"pdf": 6, "image": 4, "pptx": 2}
+# logo boxed too narrow is a word gap, not a table cell; a line in a face named bold is bold; pdf 6 and image 5: a
+# float set inside a paragraph follows it
+READER_VERSIONS = {"pdf": 6, "image": 5, "pptx": 2}
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 PageProgress = Callable[[int, int], None]
 SUPPORTED = ", ".join(sorted(FORMATS))
