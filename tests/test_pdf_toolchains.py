@@ -120,6 +120,17 @@ def test_list_items_continue_under_their_text_and_a_new_marker_starts_the_next(t
     assert paragraphs(doc) == ["• " + " ".join(first), "• " + " ".join(second), BUDGET]
 
 
+def test_a_list_item_cut_by_a_page_break_goes_on_under_its_text_on_the_next_page(tmp_path: Path) -> None:
+    # dblatex's change log: "- Add refentry.numbered and refentry.tocdepth parameters to have the" ends a page,
+    # "refentry titles numbered (default) or not." starts the next, under the item's text, right of its dash
+    item = "- Add refentry.numbered and refentry.tocdepth parameters to have the"
+    page1 = [*wrapped(BUDGET, 50, 100), (50, 700, "- Fix the support of frenchb 2.x, whose option macros changed.", 11,
+                                        False), (50, 714, item, 11, False)]  # fmt: skip
+    page2 = [(58, 100, "refentry titles numbered (default) or not.", 11, False), (50, 114, "- Add it.", 11, False)]
+    doc = load(make_layout_pdf(tmp_path / "items.pdf", [page1, page2]))
+    assert item + " refentry titles numbered (default) or not." in paragraphs(doc)
+
+
 def test_a_folio_set_apart_above_the_bottom_band_is_dropped(tmp_path: Path) -> None:
     # LaTeX's letter-size layout printed on A4: the page number stands 17% above the paper's foot
     pages = [[*wrapped(BUDGET, 90, 100), (297, 700, str(n), 10, False)] for n in (1, 2, 3)]

@@ -144,8 +144,10 @@ class ParagraphWriter:
         ends_sentence = previous.chars.rstrip()[-1] in _SENTENCE_END
         indented = self._indented(line, previous, fresh)
         short = self._short(previous)
-        if fresh:  # a new page or column: continue a paragraph cut by the break
-            return kind == "para" and not ends_sentence and not indented and not short
+        if fresh:  # a new page or column: continue a paragraph cut by the break (a list item's text goes on
+            # under its text, indented from its marker: lower case says it is no new paragraph)
+            going_on = not indented or line.chars[:1].islower()
+            return kind == "para" and not ends_sentence and going_on and not short
         pitch = (line.base - previous.base) / max(line.size, 1.0)
         if pitch < 0 or pitch > self.body.pitch + PARAGRAPH_GAP:
             return False
