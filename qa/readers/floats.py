@@ -42,7 +42,7 @@ def _moved(before: Line | None, column: list[Line]) -> list[Line]:
     goes_on = next(
         (n for n, ln in enumerate(column[:FLOAT_LINES]) if n and _continuation(ln, before, column[n - 1])), None
     )
-    if not goes_on:
+    if goes_on is None:
         return column
     float_lines = column[:goes_on]
     if not any(_CAPTION.match(ln.chars) for ln in float_lines):

@@ -89,16 +89,6 @@ class Line:
         return _with_cells(line)
 
     @functools.cached_property
-    def gutters(self) -> list[tuple[float, float]]:
-        """The white space before each table cell: from the end of the word before it to the cell's start."""
-        spans = []
-        for cell in self.cells:
-            before = np.nonzero(~np.isnan(self.boxes[:cell, 2]))[0]
-            if before.size:
-                spans.append((float(self.boxes[before[-1], 2]), float(self.boxes[cell, 0])))
-        return spans
-
-    @functools.cached_property
     def base(self) -> float:
         """Where most of its letters stand: quotes, accents and descenders aside."""
         return float(np.nanmedian(self.boxes[:, 3]))
