@@ -151,6 +151,20 @@ def test_a_best_sentence_that_only_restates_the_question_takes_its_neighbour_in(
     assert highlight.choose([0.50, 0.62], said, terms, lambda term: 1.0) == (1, 1)
 
 
+def test_the_sentence_after_the_best_joins_it_when_it_points_back() -> None:
+    # elsarticle-5p.pdf: the question's words are in the first sentence, what "it" is done by in the second
+    sentences = [
+        "To improve the spatial coherence one has to sacrifice the temporal coherence by delocalizing the WGM.",
+        "It can be done by using an array of spheres aligned along the z direction.",
+    ]
+    terms = set(tokenize("How can the spatial coherence be improved at the cost of some temporal coherence?"))
+    assert highlight.novelty(terms, sentences[0]) >= highlight.RESTATING  # not a restatement
+    assert highlight.choose([0.70, 0.40], sentences, terms, lambda term: 1.0) == (0, 1)
+    # the same distance without the word pointing back: the best sentence alone
+    plain = [sentences[0], "An array of spheres aligned along the z direction can be used."]
+    assert highlight.choose([0.70, 0.40], plain, terms, lambda term: 1.0) == (0, 0)
+
+
 def test_the_words_of_a_file_name_that_can_name_its_subject() -> None:
     assert name_words("/docs/ieeepes.pdf") == "ieeepes"
     assert name_words("tugboat-guide.pdf") == "tugboat guide"
