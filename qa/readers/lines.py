@@ -62,18 +62,19 @@ class Line:
     @functools.cached_property
     def mono(self) -> float:
         """The share of its visible characters set in a typewriter font (code, commands, file names)."""
-        if self.typed is None:
-            return 0.0
-        visible = np.array([not ch.isspace() for ch in self.chars])
-        return float(self.typed[visible].mean()) if visible.any() else 0.0
+        return self._visible_share(self.typed)
 
     @functools.cached_property
     def bold(self) -> float:
         """The share of its visible characters set in a face its font's name calls bold (0 when not known)."""
-        if self.heavy is None:
+        return self._visible_share(self.heavy)
+
+    def _visible_share(self, flags: np.ndarray | None) -> float:
+        """The share of the line's visible (non-space) characters that ``flags`` marks; 0 when not known."""
+        if flags is None:
             return 0.0
         visible = np.array([not ch.isspace() for ch in self.chars])
-        return float(self.heavy[visible].mean()) if visible.any() else 0.0
+        return float(flags[visible].mean()) if visible.any() else 0.0
 
     def part(self, start: int, end: int) -> Line | None:
         """The line's characters ``start:end`` as a line of their own (spaces at its ends left out)."""
