@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +106,16 @@ def onnx_file(path: Path, quantized: bool, cache_dir: Path = CACHE_DIR) -> Path:
     if quantized:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        tmp = int8.with_suffix(f".tmp-{os.getpid()}.onnx")
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])  # fmt: skip
-        os.replace(tmp, int8)
+        # quantize_dynamic writes a "<input>-inferred.onnx" beside its input and deletes it after: two processes
+        # quantising at once (two evals on a new machine) deleted each other's and one failed. Each quantises
+        # from a link of its own, in a folder of its own.
+        with tempfile.TemporaryDirectory(dir=folder, prefix="quantising-") as work:
+            own = Path(work) / "model.onnx"
+            os.link(fp32, own)
+            tmp = Path(work) / "model-int8.onnx"
+            quantize_dynamic(str(own), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"])  # fmt: skip
+            os.replace(tmp, int8)
     return target
 
 

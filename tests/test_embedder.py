@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from qa.embedder import Embedder
+from qa.backends import onnx_file
+from qa.embedder import Embedder, resolve_model
 from qa.types import Span
 
 TEXTS = [
@@ -51,3 +55,18 @@ def test_onnx_backends_agree_with_torch(torch_embedder: Embedder, backend: str, 
     vectors, _ = other.embed_passages(TEXTS, [()] * len(TEXTS))
     cosines = (vectors * reference).sum(axis=1)
     assert cosines.min() >= least, cosines
+
+
+def test_quantising_leaves_the_shared_folder_to_others(tmp_path: Path) -> None:
+    # two evals started together on a new machine: onnxruntime writes "model-inferred.onnx" beside the model it
+    # quantises and deletes it after, so one process deleted the other's and failed. Another process's side file
+    # (made here) must be left alone, and nothing but the result must be left behind.
+    path, _ = resolve_model("minilm")
+    fp32 = onnx_file(path, quantized=False)
+    folder = tmp_path / "onnx" / fp32.parent.name
+    folder.mkdir(parents=True)
+    os.link(fp32, folder / "model.onnx")  # the export is not what is tested here
+    (folder / "model-inferred.onnx").write_bytes(b"another process's")
+    assert onnx_file(path, quantized=True, cache_dir=tmp_path) == folder / "model-int8.onnx"
+    assert (folder / "model-inferred.onnx").read_bytes() == b"another process's"
+    assert sorted(p.name for p in folder.iterdir()) == ["model-inferred.onnx", "model-int8.onnx", "model.onnx"]
