@@ -36,7 +36,7 @@ command -v tesseract >/dev/null && [ -n "$(tesseract --list-langs 2>/dev/null | 
     || debs="tesseract-ocr tesseract-ocr-eng"
 [ "$dev" = 1 ] && [ ! -x /usr/bin/chromium ] && debs="$debs chromium"
 if [ -n "$debs" ]; then
-    echo "setup: installing Debian's$debs" >&2
+    echo "setup: installing Debian packages: ${debs# }" >&2
     sudo_cmd=""
     [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
     if ! { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq $debs >/dev/null; }; then
