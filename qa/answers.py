@@ -12,6 +12,7 @@ from qa.abstain import Model
 from qa.embedder import Embedder
 from qa.errors import QuestionError
 from qa.lexical import tokenize
+from qa.named import NamedDocuments
 from qa.search import Ranked, SearchParams
 from qa.stores.base import Index
 from qa.types import Answer, Hit, Passage, Span
@@ -27,18 +28,27 @@ class Asked:
     searched: str
     carried: tuple[str, ...]
     params: SearchParams
+    named: bool = False  # its preferred documents are those it names, not its conversation's
 
 
 def prepare(
-    snapshot: Index, embedder: Embedder, question: str, history: Sequence[str], params: SearchParams
+    snapshot: Index,
+    embedder: Embedder,
+    question: str,
+    history: Sequence[str],
+    params: SearchParams,
+    named: NamedDocuments | None = None,
 ) -> Asked:
-    """The question cleaned, and the query to run for it in its conversation."""
+    """The question cleaned, and the query to run for it in its conversation. A question that does not refer back
+    prefers the documents it names by file name (``named``); one that refers back, those its conversation is in."""
     cleaned = " ".join(question.split())[:MAX_QUESTION_CHARS]
     if not cleaned:
         raise QuestionError("the question is empty: type a question about the documents")
     earlier = [h for h in history if h.strip()][-conversation.LOOK_BACK :]
     if not earlier or not conversation.refers_back(cleaned):
-        return Asked(question, cleaned, (), params)
+        prefer = named.of(cleaned) if named is not None else frozenset()
+        prefer = prefer & params.within if params.within else prefer  # never a document the asker may not read
+        return Asked(question, cleaned, (), replace(params, prefer=prefer) if prefer else params, named=bool(prefer))
     prefer = conversation.documents_of(snapshot, earlier, embedder.embed_queries(earlier), params)
     resolved = conversation.resolve(cleaned, earlier, partial(conversation.salience, snapshot, contents=prefer))
     return Asked(question, resolved.query, resolved.carried, replace(params, prefer=prefer))
@@ -73,7 +83,7 @@ def answer_of(snapshot: Index, asked: Asked, hits: tuple[Hit, ...], timings: dic
     threshold = asked.params.threshold
     return Answer(
         asked.question, support >= threshold, hits, support=support, threshold=threshold, searched=asked.searched,
-        carried=asked.carried, timings=timings,
+        carried=asked.carried, timings=timings, named=asked.named,
         preferred=tuple(sorted(snapshot.contents[c].source for c in asked.params.prefer)),
     )  # fmt: skip
 

@@ -30,6 +30,7 @@ from qa.config import Settings, default_backend
 from qa.embedder import Embedder
 from qa.errors import DocumentError, IndexDamagedError, NotIndexedError, QuestionError
 from qa.indexer import Progress, Reader, Reading, build_snapshot
+from qa.named import NamedDocuments
 from qa.pages import PageImages, page_png
 from qa.proximity import RERANKED, reorder
 from qa.search import SearchParams, background, rank
@@ -52,6 +53,7 @@ class Engine:
         self.store: IndexStore = open_store(self.settings.index_dir, self.settings.store)
         self.model = model_for(self.embedder.name)  # whether the documents answer (qa.abstain)
         self._backgrounds: dict[int, float] = {}  # generation -> the index's background evidence (qa.abstain)
+        self._named: tuple[int, NamedDocuments] | None = None  # the documents' file-name words, of a generation
         self.pages = PageImages()  # rendered pages, cached
         self._snapshot: Index | None = None
         self._write_lock = threading.Lock()
@@ -223,7 +225,8 @@ class Engine:
                     return [_nothing(q, params.threshold) for q, _ in questions]
                 params = replace(params, within=readable)
             t0 = time.perf_counter()
-            prepared = [prepare(snapshot, self.embedder, q, history, params) for q, history in questions]
+            named = self.named(snapshot)
+            prepared = [prepare(snapshot, self.embedder, q, history, params, named) for q, history in questions]
             vectors = self.embedder.embed_queries([p.searched for p in prepared]) if prepared else []
             embedded = (time.perf_counter() - t0) / max(len(prepared), 1)
             answers = [self._answer(snapshot, p, v, k, embedded) for p, v in zip(prepared, vectors, strict=True)]
@@ -243,6 +246,12 @@ class Engine:
         hits = make_hits(snapshot, asked, ranked, passages, self.model, self.background(snapshot))
         timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)
         return answer_of(snapshot, asked, hits, timings)
+
+    def named(self, snapshot: Index) -> NamedDocuments:
+        """The documents of ``snapshot`` by the words of their file names (``qa.named``), built once per generation."""
+        if self._named is None or self._named[0] != snapshot.generation:
+            self._named = (snapshot.generation, NamedDocuments(snapshot))
+        return self._named[1]
 
     def background(self, snapshot: Index) -> float:
         """The mean evidence that questions no document answers find in this index (``qa.abstain``)."""

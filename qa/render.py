@@ -86,13 +86,15 @@ def answers_to_markdown(answers: list[Answer]) -> str:
 
 
 def searched_with(answer: Answer) -> str:
-    """What the earlier questions changed in the search, as the reader is told it ("" when nothing)."""
+    """What the earlier questions, or the documents the question names, changed in the search, as the reader is
+    told it ("" when nothing)."""
     parts = []
     if answer.carried:
         parts.append("with: " + " ".join(answer.carried))
     if answer.preferred:
         parts.append("mainly in: " + ", ".join(os.path.basename(p) for p in answer.preferred))
-    return f"(searched {'; '.join(parts)}, from your earlier question)" if parts else ""
+    why = "which the question names" if answer.named else "from your earlier question"
+    return f"(searched {'; '.join(parts)}, {why})" if parts else ""
 
 
 def answer_to_text(answer: Answer) -> str:

@@ -83,7 +83,8 @@ class Answer:
     threshold: float = 0.0  # the support this answer was judged by
     searched: str = ""  # the query that was run: the question, with words from earlier questions if it refers back
     carried: tuple[str, ...] = ()  # the words that came from earlier questions
-    preferred: tuple[str, ...] = ()  # the documents preferred because earlier questions were answered from them
+    preferred: tuple[str, ...] = ()  # the documents preferred: earlier questions were answered from them, or
+    named: bool = False  # (when True) the question names them by their file names (qa.named)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 

@@ -1,5 +1,6 @@
 """The chat remembers what it is about: a follow-up searches within the earlier question's document and says so;
-"New topic" and a question that names its own subject are searched alone."""
+"New topic" and a question that names its own subject are searched alone (a question that names a document by its
+file name prefers that document, and says so)."""
 
 from __future__ import annotations
 
@@ -77,9 +78,10 @@ def test_follow_up_then_change_of_subject(page) -> None:
     page.wait_for_function("() => document.querySelector('#vb-chat').innerText.includes('New topic')")
     ask(page, "How big is it?")  # refers back, but to nothing: the topic was closed
     assert "searched" not in last_reply(page)
-    ask(page, "How many apple trees grow in the Hill Farm orchard?")  # names its own subject
+    ask(page, "How many apple trees grow in the Hill Farm orchard?")  # names its own subject, and a file
     reply = last_reply(page)
-    assert "searched" not in reply and "400 apple trees" in reply
+    assert "from your earlier question" not in reply and "400 apple trees" in reply
+    assert "(searched mainly in: orchard.txt, which the question names)" in reply
 
 
 def test_search_in_chosen_documents(page) -> None:

@@ -263,3 +263,29 @@ def test_a_question_naming_a_document_finds_it_by_its_file_name(
     assert_verbatim(engine, answer)
     answer = engine.ask("How do I draw a frame around a listing with alltt?", k=2)
     assert Path(answer.hits[0].passage.source).name == "alltt.txt"
+
+
+def test_the_document_a_question_names_is_preferred_over_one_that_matches_its_words_better(
+    tmp_path: Path, make_any_engine: Callable[..., Engine]
+) -> None:
+    # realpdf_dev's question 006: asmeconf's passage matches the question a little better than ieeepes's does
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    texts = {
+        "asmeconf.txt": "With dvips, US letter output is set by the option -t letter.",
+        "ieeepes.txt": "With dvips, US letter output is chosen by giving the option -t letter on its command line.",
+        "usrguide.txt": "The paper size options of the standard classes are a4paper and letterpaper.",
+    }
+    for name, text in texts.items():
+        (docs / name).write_text(text + "\n")
+    engine = make_any_engine()
+    engine.add([docs])
+    plain = engine.ask("How do I get dvips to produce US letter output?", k=3)
+    assert Path(plain.hits[0].passage.source).name == "asmeconf.txt" and not plain.preferred
+    answer = engine.ask("How do I get dvips to produce US letter output with the IEEE PES class?", k=3)
+    assert Path(answer.hits[0].passage.source).name == "ieeepes.txt"
+    assert [Path(p).name for p in answer.preferred] == ["ieeepes.txt"] and answer.named
+    assert_verbatim(engine, answer)
+    only = [str(docs / "asmeconf.txt")]
+    within = engine.ask("How do I get dvips to produce US letter output with ieeepes?", documents=only)
+    assert not within.preferred  # a document outside the search is not named

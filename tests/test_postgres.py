@@ -27,7 +27,8 @@ from tests.pg_server import PASSWORD, Server, free_port, wait_for
 from tests.test_engine import BUDGET, CATS, TRAINS, assert_verbatim
 
 QUESTIONS = ["Who wrote the audit?", "taxi licensing", "care homes", "How much was the council budget?",
-             "When does the night train leave?", "glaciers", "What did the inquiry recommend?"]  # fmt: skip
+             "When does the night train leave?", "glaciers", "What did the inquiry recommend?",
+             "What do the cats in the budget do?"]  # fmt: skip  (the last names cats.txt and budget.txt)
 
 
 def _docs(folder: Path) -> Path:
@@ -48,6 +49,10 @@ def _same_answers(files: Engine, pg: Engine) -> None:
         assert [h.highlight for h in a.hits] == [h.highlight for h in b.hits]
         assert (a.answered, round(a.support, 4)) == (b.answered, round(b.support, 4))
         assert_verbatim(pg, b)
+        assert (a.preferred, a.named) == (b.preferred, b.named)
+    both = files.store.load(), pg.store.load()
+    for term in ("cat", "budget", "glacier", "kitten", "nowhere"):
+        assert both[0].passages_holding(term) == both[1].passages_holding(term), term
 
 
 def counts_are_exact(url: str) -> None:

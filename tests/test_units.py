@@ -12,12 +12,14 @@ from qa.abstain import MINILM, MPNET, Model, fit, model_for
 from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
 from qa.lexical import PAGE_WEIGHT, Lexical, tokenize
+from qa.named import NamedDocuments
 from qa.passage_rows import lexical_text, name_words
 from qa.passages import PassageTable
 from qa.proximity import pair_share, reorder
+from qa.render import searched_with
 from qa.render_html import escape_text
 from qa.search import Ranked
-from qa.types import Passage, Span
+from qa.types import Answer, Passage, Span
 
 
 def test_minmax_and_blend() -> None:
@@ -222,3 +224,51 @@ def test_proximity_orders_the_passage_holding_the_terms_together_first() -> None
     assert ordered[0].score == pytest.approx(0.93 + 0.1)  # every pair in its first sentence
     unchanged, _ = reorder(ranked, [first, second], question, idf, weight=0.0)
     assert unchanged == ranked
+
+
+class _Content:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.passages = 10
+
+
+class _Snapshot:
+    """The parts of an index ``NamedDocuments`` reads: its texts with their ids, and how many passages hold a term
+    (each of a document's own, where BM25 reads its name, and ``elsewhere`` of other documents)."""
+
+    def __init__(self, *sources: str, elsewhere: dict[str, int] | None = None) -> None:
+        self.items = [(10 + i, _Content(s)) for i, s in enumerate(sources)]
+        self.elsewhere = elsewhere or {}
+
+    def content_items(self) -> list[tuple[int, _Content]]:
+        return self.items
+
+    def passages_holding(self, term: str) -> int:
+        own = sum(c.passages for _, c in self.items if term in tokenize(name_words(c.source)))
+        return own + self.elsewhere.get(term, 0)
+
+
+def test_a_question_names_the_documents_whose_file_name_holds_one_of_its_words() -> None:
+    named = NamedDocuments(_Snapshot("/d/ieeepes.pdf", "/d/asmeconf.pdf", "/d/tugboat-guide.pdf", "/d/usrguide.pdf",
+                                     "/d/report_2019.txt", "/d/report_2020.txt", "/d/report-annual.txt",
+                                     "/d/elsarticle-5p.pdf", "/d/Force.txt", "/d/Yuan_dynasty.txt",
+                                     elsewhere={"forc": 40, "dynasti": 11, "yuan": 3}))  # fmt: skip
+    assert named.of("How do I get US letter output with the IEEE PES class?") == {10}  # two words joined
+    assert named.of("Which options does ieeepes take?") == {10}
+    assert named.of("the asmeconf and elsarticle page limits") == {11, 17}
+    assert named.of("What does the TUGboat guide say about fonts?") == {12}  # "usrguide" is one word
+    assert named.of("What is in the report?") == frozenset()  # a word of three names in ten names none
+    assert named.of("How tall is the lighthouse?") == frozenset()
+    assert named.of("Which forces won?") == frozenset()  # most passages with "forces" are other documents'
+    assert named.of("Which dynasty came next?") == frozenset()  # 10 of its 21 passages are Yuan_dynasty's
+    assert named.of("What dynasty ruled after the Yuan?") == {19}  # 10 of 13
+    assert NamedDocuments(_Snapshot("/d/ieeepes.pdf")).of("ieeepes") == frozenset()  # one document: nothing to prefer
+
+
+def test_the_reader_is_told_why_the_search_preferred_documents() -> None:
+    asked = Answer("q", True, (), preferred=("/d/ieeepes.pdf",), named=True)
+    assert searched_with(asked) == "(searched mainly in: ieeepes.pdf, which the question names)"
+    followed = Answer("q", True, (), carried=("lighthouse",), preferred=("/d/lighthouse.txt",))
+    told = "(searched with: lighthouse; mainly in: lighthouse.txt, from your earlier question)"
+    assert searched_with(followed) == told
+    assert searched_with(Answer("q", True, ())) == ""

@@ -99,6 +99,10 @@ class Index(Protocol):
 
     def term_idf(self, term: str) -> float: ...
 
+    def passages_holding(self, term: str) -> int:
+        """How many passages hold the (tokenized) term."""
+        ...
+
     def coverage(self, terms: set[str], rows: Sequence[int]) -> list[tuple[float, float]]:
         """Per row: the idf-weighted share of the (tokenized) terms it holds, and the share the corpus holds."""
         ...

@@ -184,6 +184,10 @@ class PgIndex:
         found = self._terms([term])
         return found[term][1] if term in found else _idf(self.stats["passages"], 0)
 
+    def passages_holding(self, term: str) -> int:
+        found = self._terms([term])
+        return int(found[term][3]) if term in found else 0
+
     def coverage(self, terms: set[str], rows: Sequence[int]) -> list[tuple[float, float]]:
         known = self._terms(sorted(terms))
         held: dict[int, set[int]] = {}

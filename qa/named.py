@@ -1,0 +1,67 @@
+"""The documents a question names by their file's name: "... with ieeepes?" asks about ieeepes.pdf.
+
+BM25 already counts a document's name words in each of its passages (``passage_rows.lexical_text``), but there they
+weigh as much as one word of the text, and a passage of another document that shares more of the question's words
+still wins: on realpdf_dev "How do I get dvips to produce US letter output with the IEEE PES class?" was answered
+from asmeconf.pdf, which says more about dvips and paper. A document the question names is preferred as a
+conversation's documents are (``SearchParams.prefer``); the reader sees it as "mainly in: ieeepes.pdf".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import pairwise
+
+from qa.lexical import tokenize
+from qa.passage_rows import name_words
+from qa.stores.base import Index
+
+MAX_NAMED_SHARE = 0.25  # a word in the names of more than a quarter of the documents ("report") names none
+# A name word names its documents only when most of the passages that hold it are theirs. Without this, on the
+# follow-ups set's questions stripped of their subject ("What dynasty did it plan to attack after conquering
+# Western Xia?", Genghis_Khan.txt), "dynasty" named Yuan_dynasty.txt, "forces" Force.txt and "number"
+# Prime_number.txt: 128 of 134 such namings were of a document that does not answer. ieeepes, tugboat, asmeconf
+# and epigraph stand in no other document's passages (share 1.0).
+MIN_OWN_SHARE = 0.5
+
+
+class NamedDocuments:
+    """The index's documents by the words of their file names, for finding those a question names."""
+
+    def __init__(self, snapshot: Index) -> None:
+        holders: dict[str, set[int]] = defaultdict(set)
+        contents = snapshot.content_items()
+        for content_id, content in contents:
+            words = name_words(content.source).split()
+            for term in tokenize(" ".join(words)) + [_joined(a, b) for a, b in pairwise(words)]:
+                holders[term].add(content_id)
+        limit = max(1, int(MAX_NAMED_SHARE * len(contents)))
+        passages = dict((c, content.passages) for c, content in contents)
+        self._holders = {
+            term: frozenset(ids)
+            for term, ids in holders.items()
+            if len(contents) > 1 and len(ids) <= limit and _own_share(snapshot, term, ids, passages) >= MIN_OWN_SHARE
+        }
+
+    def of(self, question: str) -> frozenset[int]:
+        """The documents (content ids) whose file names hold a word of ``question``, or two of its words joined
+        ("IEEE PES" names ieeepes.pdf)."""
+        words = question.split()
+        terms = tokenize(question) + [_joined(a, b) for a, b in pairwise(words)]
+        found: set[int] = set()
+        for term in terms:
+            found |= self._holders.get(term, frozenset())
+        return frozenset(found)
+
+
+def _own_share(snapshot: Index, term: str, ids: set[int], passages: dict[int, int]) -> float:
+    """The share of the passages holding a name's term that are its documents': BM25 reads a document's name in
+    every passage of it (``passage_rows.lexical_text``), so the rest are other documents' that use the word. Two
+    name words joined ("tugboatguide") are no passage's term: theirs alone."""
+    holding = snapshot.passages_holding(term)
+    return min(1.0, sum(passages[c] for c in ids) / holding) if holding else 1.0
+
+
+def _joined(first: str, second: str) -> str:
+    """Two adjacent words as one term, the way a file name often writes them ("IEEE PES" -> "ieeepes")."""
+    return "".join(tokenize(first + second) or [""])
