@@ -2,9 +2,10 @@
 
 BM25 already counts a document's name words in each of its passages (``passage_rows.lexical_text``), but there they
 weigh as much as one word of the text, and a passage of another document that shares more of the question's words
-still wins: on realpdf_dev "How do I get dvips to produce US letter output with the IEEE PES class?" was answered
-from asmeconf.pdf, which says more about dvips and paper. A document the question names is preferred as a
-conversation's documents are (``SearchParams.prefer``); the reader sees it as "mainly in: ieeepes.pdf".
+still wins: on realpdf_dev "How do I balance the two columns on the last page with ieeepes?" was answered from
+asmeconf.pdf's "7.2 Final Column Balancing" (0.928 against ieeepes.pdf's answer at 0.927). A document the question
+names is preferred as a conversation's documents are (``SearchParams.prefer``); the reader sees it as "mainly in:
+ieeepes.pdf".
 """
 
 from __future__ import annotations
