@@ -30,19 +30,20 @@ class NamedDocuments:
     """The index's documents by the words of their file names, for finding those a question names."""
 
     def __init__(self, snapshot: Index) -> None:
-        holders: dict[str, set[int]] = defaultdict(set)
+        self._holders: dict[str, frozenset[int]] = {}
         contents = snapshot.content_items()
+        if len(contents) < 2:
+            return  # one document: nothing to prefer
+        holders: dict[str, set[int]] = defaultdict(set)
         for content_id, content in contents:
             words = name_words(content.source).split()
             for term in tokenize(" ".join(words)) + [_joined(a, b) for a, b in pairwise(words)]:
                 holders[term].add(content_id)
         limit = max(1, int(MAX_NAMED_SHARE * len(contents)))
-        passages = dict((c, content.passages) for c, content in contents)
-        self._holders = {
-            term: frozenset(ids)
-            for term, ids in holders.items()
-            if len(contents) > 1 and len(ids) <= limit and _own_share(snapshot, term, ids, passages) >= MIN_OWN_SHARE
-        }
+        passages = {c: content.passages for c, content in contents}
+        for term, ids in holders.items():
+            if len(ids) <= limit and _own_share(snapshot, term, ids, passages) >= MIN_OWN_SHARE:
+                self._holders[term] = frozenset(ids)
 
     def of(self, question: str) -> frozenset[int]:
         """The documents (content ids) whose file names hold a word of ``question``, or two of its words joined

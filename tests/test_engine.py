@@ -247,16 +247,11 @@ def test_a_question_naming_a_document_finds_it_by_its_file_name(
 ) -> None:
     # two package manuals saying the same; only the file's name says which package it is (BM25 reads the name,
     # the passage shown stays the document's own text)
-    docs = tmp_path / "docs"
-    docs.mkdir()
     texts = {
         "alltt.txt": "The frame key draws a rule around the listing. Its width is set by the framerule key.",
         "moreverb.txt": "The frame key draws a rule around the listing. Its width is given by the framerule key.",
     }
-    for name, text in texts.items():
-        (docs / name).write_text(text + "\n")
-    engine = make_any_engine()
-    engine.add([docs])
+    engine = _engine_over(tmp_path / "docs", texts, make_any_engine)
     answer = engine.ask("How do I draw a frame around a listing with moreverb?", k=2)
     assert Path(answer.hits[0].passage.source).name == "moreverb.txt"
     assert {Path(h.passage.source).name: h.passage.text for h in answer.hits} == texts
@@ -268,18 +263,14 @@ def test_a_question_naming_a_document_finds_it_by_its_file_name(
 def test_the_document_a_question_names_is_preferred_over_one_that_matches_its_words_better(
     tmp_path: Path, make_any_engine: Callable[..., Engine]
 ) -> None:
-    # realpdf_dev's question 006: asmeconf's passage matches the question a little better than ieeepes's does
+    # as realpdf_dev's question 006 (column balancing): asmeconf's passage matches a little better than ieeepes's
     docs = tmp_path / "docs"
-    docs.mkdir()
     texts = {
         "asmeconf.txt": "With dvips, US letter output is set by the option -t letter.",
         "ieeepes.txt": "With dvips, US letter output is chosen by giving the option -t letter on its command line.",
         "usrguide.txt": "The paper size options of the standard classes are a4paper and letterpaper.",
     }
-    for name, text in texts.items():
-        (docs / name).write_text(text + "\n")
-    engine = make_any_engine()
-    engine.add([docs])
+    engine = _engine_over(docs, texts, make_any_engine)
     plain = engine.ask("How do I get dvips to produce US letter output?", k=3)
     assert Path(plain.hits[0].passage.source).name == "asmeconf.txt" and not plain.preferred
     answer = engine.ask("How do I get dvips to produce US letter output with the IEEE PES class?", k=3)
@@ -289,3 +280,13 @@ def test_the_document_a_question_names_is_preferred_over_one_that_matches_its_wo
     only = [str(docs / "asmeconf.txt")]
     within = engine.ask("How do I get dvips to produce US letter output with ieeepes?", documents=only)
     assert not within.preferred  # a document outside the search is not named
+
+
+def _engine_over(docs: Path, texts: dict[str, str], make_any_engine: Callable[..., Engine]) -> Engine:
+    """An engine over a folder of small text files, one per name, each ending in a newline."""
+    docs.mkdir()
+    for name, text in texts.items():
+        (docs / name).write_text(text + "\n")
+    engine = make_any_engine()
+    engine.add([docs])
+    return engine
