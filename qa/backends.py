@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,10 @@ def onnx_file(path: Path, quantized: bool, cache_dir: Path = CACHE_DIR) -> Path:
         # from a link of its own, in a folder of its own.
         with tempfile.TemporaryDirectory(dir=folder, prefix="quantising-") as work:
             own = Path(work) / "model.onnx"
-            os.link(fp32, own)
+            try:
+                os.link(fp32, own)
+            except OSError:  # a file system without hard links
+                shutil.copyfile(fp32, own)
             tmp = Path(work) / "model-int8.onnx"
             quantize_dynamic(str(own), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
                              op_types_to_quantize=["MatMul"])  # fmt: skip
