@@ -56,6 +56,10 @@ class AnswerOut(BaseModel):
     question: str
     answered: bool = Field(description="false when the documents do not seem to answer the question")
     searched: str = Field(description="the query actually run (a follow-up carries words of earlier questions)")
+    preferred: list[str] = Field(description="the documents whose passages were preferred (their paths), if any")
+    preferred_by: Literal["name", "conversation"] | None = Field(
+        description="why: the question names them by file name, or the earlier questions were answered from them"
+    )
     passages: list[PassageOut]
 
 

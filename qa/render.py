@@ -15,6 +15,8 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "answered": answer.answered,
         "searched": answer.searched,
+        "preferred": list(answer.preferred),
+        "preferred_by": ("name" if answer.named else "conversation") if answer.preferred else None,
         "passages": [hit_to_dict(hit) for hit in answer.hits],
     }
 

@@ -45,7 +45,7 @@ def test_ask_json_contract(indexed: Path, tmp_path: Path) -> None:
     source_text = ARTICLE.read_text(encoding="utf-8")
     for line in lines:
         answer = json.loads(line)
-        assert set(answer) == {"question", "answered", "searched", "passages"}
+        assert set(answer) == {"question", "answered", "searched", "preferred", "preferred_by", "passages"}
         assert isinstance(answer["answered"], bool)
         assert [p["rank"] for p in answer["passages"]] == [1, 2, 3, 4]
         for p in answer["passages"]:
@@ -110,6 +110,10 @@ def test_questions_file_takes_history_and_reports_the_search(indexed: Path, tmp_
     assert first["searched"] == first["question"] == "Who wrote the audit on grooming gangs?"
     assert second["question"] == "What did she find about care homes?"
     assert second["searched"].startswith(second["question"])
+    assert (first["preferred"], first["preferred_by"]) == ([], None)
+    assert second["preferred_by"] == "conversation" and [os.path.basename(p) for p in second["preferred"]] == [
+        "article.txt"
+    ]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"history": []}\n', encoding="utf-8")
     refused = run("ask", "--questions", str(bad), index_dir=indexed)

@@ -16,7 +16,7 @@ from qa.named import NamedDocuments
 from qa.passage_rows import lexical_text, name_words
 from qa.passages import PassageTable
 from qa.proximity import pair_share, reorder
-from qa.render import searched_with
+from qa.render import answer_to_dict, searched_with
 from qa.render_html import escape_text
 from qa.search import Ranked
 from qa.types import Answer, Passage, Span
@@ -271,4 +271,7 @@ def test_the_reader_is_told_why_the_search_preferred_documents() -> None:
     followed = Answer("q", True, (), carried=("lighthouse",), preferred=("/d/lighthouse.txt",))
     told = "(searched with: lighthouse; mainly in: lighthouse.txt, from your earlier question)"
     assert searched_with(followed) == told
+    assert (answer_to_dict(asked)["preferred"], answer_to_dict(asked)["preferred_by"]) == (["/d/ieeepes.pdf"], "name")
+    assert answer_to_dict(followed)["preferred_by"] == "conversation"
+    assert answer_to_dict(Answer("q", True, ()))["preferred_by"] is None
     assert searched_with(Answer("q", True, ())) == ""
