@@ -40,9 +40,11 @@ class NamedDocuments:
             for term in tokenize(" ".join(words)) + [_joined(a, b) for a, b in pairwise(words)]:
                 holders[term].add(content_id)
         limit = max(1, int(MAX_NAMED_SHARE * len(contents)))
+        rare = {term: ids for term, ids in holders.items() if len(ids) <= limit}
+        holding = snapshot.passages_holding(sorted(rare))  # one query on PostgreSQL
         passages = {c: content.passages for c, content in contents}
-        for term, ids in holders.items():
-            if len(ids) <= limit and _own_share(snapshot, term, ids, passages) >= MIN_OWN_SHARE:
+        for term, ids in rare.items():
+            if _own_share(holding[term], sum(passages[c] for c in ids)) >= MIN_OWN_SHARE:
                 self._holders[term] = frozenset(ids)
 
     def of(self, question: str) -> frozenset[int]:
@@ -56,12 +58,11 @@ class NamedDocuments:
         return frozenset(found)
 
 
-def _own_share(snapshot: Index, term: str, ids: set[int], passages: dict[int, int]) -> float:
-    """The share of the passages holding a name's term that are its documents': BM25 reads a document's name in
-    every passage of it (``passage_rows.lexical_text``), so the rest are other documents' that use the word. Two
-    name words joined ("tugboatguide") are no passage's term: theirs alone."""
-    holding = snapshot.passages_holding(term)
-    return min(1.0, sum(passages[c] for c in ids) / holding) if holding else 1.0
+def _own_share(holding: int, own: int) -> float:
+    """The share of the ``holding`` passages that hold a name's term that are its documents' (``own``, all their
+    passages): BM25 reads a document's name in every passage of it (``passage_rows.lexical_text``), so the rest are
+    other documents' that use the word. Two name words joined ("tugboatguide") are no passage's term: theirs alone."""
+    return min(1.0, own / holding) if holding else 1.0
 
 
 def _joined(first: str, second: str) -> str:

@@ -161,10 +161,9 @@ class Snapshot:
     def term_idf(self, term: str) -> float:
         return self.lexical.term_idf(term)
 
-    def passages_holding(self, term: str) -> int:
-        lexical = self.lexical
-        term_id = lexical.term_ids.get(term)
-        return 0 if term_id is None else int(lexical.weights.indptr[term_id + 1] - lexical.weights.indptr[term_id])
+    def passages_holding(self, terms: Sequence[str]) -> dict[str, int]:
+        ids, indptr = self.lexical.term_ids, self.lexical.weights.indptr
+        return {t: int(indptr[ids[t] + 1] - indptr[ids[t]]) if t in ids else 0 for t in terms}
 
     def coverage(self, terms: set[str], rows: Sequence[int]) -> list[tuple[float, float]]:
         return [self.lexical.coverage(terms, row) for row in rows]

@@ -243,9 +243,9 @@ class _Snapshot:
     def content_items(self) -> list[tuple[int, _Content]]:
         return self.items
 
-    def passages_holding(self, term: str) -> int:
-        own = sum(c.passages for _, c in self.items if term in tokenize(name_words(c.source)))
-        return own + self.elsewhere.get(term, 0)
+    def passages_holding(self, terms: list[str]) -> dict[str, int]:
+        own = {t: sum(c.passages for _, c in self.items if t in tokenize(name_words(c.source))) for t in terms}
+        return {t: own[t] + self.elsewhere.get(t, 0) for t in terms}
 
 
 def test_a_question_names_the_documents_whose_file_name_holds_one_of_its_words() -> None:

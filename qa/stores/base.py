@@ -99,8 +99,8 @@ class Index(Protocol):
 
     def term_idf(self, term: str) -> float: ...
 
-    def passages_holding(self, term: str) -> int:
-        """How many passages hold the (tokenized) term."""
+    def passages_holding(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many passages hold each (tokenized) term, asked at once (0 for a term none holds)."""
         ...
 
     def coverage(self, terms: set[str], rows: Sequence[int]) -> list[tuple[float, float]]:

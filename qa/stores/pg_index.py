@@ -184,9 +184,9 @@ class PgIndex:
         found = self._terms([term])
         return found[term][1] if term in found else _idf(self.stats["passages"], 0)
 
-    def passages_holding(self, term: str) -> int:
-        found = self._terms([term])
-        return int(found[term][3]) if term in found else 0
+    def passages_holding(self, terms: Sequence[str]) -> dict[str, int]:
+        found = self._terms(terms)  # one query for those not yet asked
+        return {t: int(found[t][3]) if t in found else 0 for t in terms}
 
     def coverage(self, terms: set[str], rows: Sequence[int]) -> list[tuple[float, float]]:
         known = self._terms(sorted(terms))
