@@ -5,23 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def make_pdf(pages: list[str]) -> bytes:
-    """A minimal, valid PDF with one text line per line of each page (Helvetica, WinAnsi)."""
+def make_pdf(pages: list[str], second_font: str = "Helvetica") -> bytes:
+    """A minimal, valid PDF with one text line per line of each page (Helvetica, WinAnsi). Text between ``{{`` and
+    ``}}`` is set in ``second_font`` (a base font name, not embedded: PDFium substitutes one and keeps the name)."""
     objects: list[bytes] = []
-    page_ids = [4 + 2 * i for i in range(len(pages))]
+    page_ids = [5 + 2 * i for i in range(len(pages))]
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     kids = " ".join(f"{i} 0 R" for i in page_ids)
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    objects.append(f"<< /Type /Font /Subtype /Type1 /BaseFont /{second_font} /Encoding /WinAnsiEncoding >>".encode())
     for page_id, text in zip(page_ids, pages, strict=True):
         lines = []
         for line in text.split("\n"):
             escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            escaped = escaped.replace("{{", ") Tj /F2 11 Tf (").replace("}}", ") Tj /F1 11 Tf (")
             lines.append(f"({escaped}) Tj T*")
         stream = ("BT /F1 11 Tf 14 TL 72 760 Td " + " ".join(lines) + " ET").encode("cp1252")
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {page_id + 1} 0 R "
-            f"/Resources << /Font << /F1 3 0 R >> >> >>".encode()
+            f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")

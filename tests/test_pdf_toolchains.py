@@ -8,7 +8,7 @@ from pathlib import Path
 from qa.readers.layout import Page, assemble, make_line
 from qa.readers.lines import rejoin
 from qa.types import Document
-from tests.docmaker import make_layout_pdf, wrapped
+from tests.docmaker import make_layout_pdf, make_pdf, wrapped
 from tests.test_pdf_layout import BUDGET, TRANSPORT, blocks, load
 
 SIZES = "Printing can be done on either A4 or USletter paper, there is no difference for the resulting copy."
@@ -235,3 +235,14 @@ def test_a_page_of_prose_set_in_another_face_than_the_rest_is_prose_not_headings
     log = [wrapped(" ".join(items), 50, 80, width=90, size=9, pitch=11)]
     doc = load(make_layout_pdf(tmp_path / "relnotes.pdf", [notes, *log, *log]))
     assert blocks(doc)[:9] == [("heading", "12 Release 0.3.3")] + [("para", text) for text in items]
+
+
+def test_the_letters_pdfium_gives_for_tex_math_symbols_are_those_symbols(tmp_path: Path) -> None:
+    # ltxdoc manuals set <distance> in CMSY10's angle brackets; without their Unicode PDFium gives the codes'
+    # letters, "hdistancei" (epigraph.pdf, eqparbox.pdf, arydshln-man.pdf)
+    line = "The optional {{h}}distance{{i}} argument of \\epigraph sets the space {{x}}2."
+    path = tmp_path / "manual.pdf"
+    path.write_bytes(make_pdf([line], second_font="CMSY10"))
+    assert "The optional ⟨distance⟩ argument of \\epigraph sets the space §2." in load(path).text
+    path.write_bytes(make_pdf([line], second_font="CMMI10"))  # math italic: its letters are letters
+    assert "The optional hdistancei argument" in load(path).text

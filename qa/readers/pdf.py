@@ -22,6 +22,12 @@ _MONOSPACE = re.compile(rb"(?i)cmtt|lmmono|mono|courier|typewriter|consol|incons
 # Bold faces by name: PDFium's weights of embedded Type 1 fonts do not always order them (ascelike.pdf's body,
 # CMR12, is 732 and its bold sans headings, CMSSBX10, 655; fancyvrb.pdf's LucidaBrightOT and its Demibold both 440).
 _BOLD = re.compile(rb"(?i)bold|demi|black|heavy|-medi|cmbx|cmssbx|sfbx|sfssbx|ecbx")
+# TeX's math symbol fonts (OMS encoding: CMSY, its bold CMBSY, Latin Modern's) hold no lower-case letters: where
+# PDFium has no Unicode for a glyph of theirs it gives the code's letter, so the ltxdoc manuals' "<distance>"
+# read "hdistancei" (epigraph.pdf 45 times, eqparbox.pdf 156, arydshln-man.pdf 17; the other 13 real PDFs give
+# these glyphs their Unicode, and their upper-case letters are the calligraphic capitals).
+_MATH_SYMBOLS = re.compile(rb"(?i)^(cmb?sy\d|lmmathsymbols)")
+_OMS_LETTERS = dict(zip("abcdefghijklmnopqrstuvwxyz", "⊣⌊⌋⌈⌉{}⟨⟩|‖↕⇕\\≀√⨿∇∫⊔⊓⊑⊒§†‡", strict=True))
 
 
 @contextmanager
@@ -124,11 +130,11 @@ def _text_lines(page: object, height: float) -> list[Line]:
             if jumped and (line := make_line(chars, boxes, sizes, weights, fixed, bold)):
                 lines.append(line)  # PDFium sometimes runs on from one column's last line into the next's first
                 chars, boxes, sizes, weights, fixed, bold = [], [], [], [], [], []
-            chars.append(chr(code))
+            raw.FPDFText_GetFontInfo(handle, i, name, len(name), ctypes.byref(flags))
+            chars.append(_symbol(chr(code), name.value))
             boxes.append(box)
             sizes.append(size)
             weights.append(float(raw.FPDFText_GetFontWeight(handle, i)))
-            raw.FPDFText_GetFontInfo(handle, i, name, len(name), ctypes.byref(flags))
             fixed.append(_monospace(name.value))
             bold.append(_bold(name.value))
         if (line := make_line(chars, boxes, sizes, weights, fixed, bold)) is not None:
@@ -142,6 +148,16 @@ def _text_lines(page: object, height: float) -> list[Line]:
 def _bold(font: bytes) -> bool:
     """Whether a font, by its name, is a bold face."""
     return _BOLD.search(font.split(b"+")[-1]) is not None
+
+
+def _symbol(char: str, font: bytes) -> str:
+    """The character a glyph of a TeX math symbol font stands for, where PDFium gave its code's letter."""
+    return _OMS_LETTERS.get(char, char) if "a" <= char <= "z" and _math_symbols(font) else char
+
+
+@lru_cache(maxsize=256)
+def _math_symbols(font: bytes) -> bool:
+    return _MATH_SYMBOLS.search(font.split(b"+")[-1]) is not None
 
 
 @lru_cache(maxsize=256)
