@@ -36,8 +36,7 @@ class NamedDocuments:
             return  # one document: nothing to prefer
         holders: dict[str, set[int]] = defaultdict(set)
         for content_id, content in contents:
-            words = name_words(content.source).split()
-            for term in tokenize(" ".join(words)) + [_joined(a, b) for a, b in pairwise(words)]:
+            for term in _terms(name_words(content.source)):
                 holders[term].add(content_id)
         limit = max(1, int(MAX_NAMED_SHARE * len(contents)))
         rare = {term: ids for term, ids in holders.items() if len(ids) <= limit}
@@ -50,10 +49,8 @@ class NamedDocuments:
     def of(self, question: str) -> frozenset[int]:
         """The documents (content ids) whose file names hold a word of ``question``, or two of its words joined
         ("IEEE PES" names ieeepes.pdf)."""
-        words = question.split()
-        terms = tokenize(question) + [_joined(a, b) for a, b in pairwise(words)]
         found: set[int] = set()
-        for term in terms:
+        for term in _terms(question):
             found |= self._holders.get(term, frozenset())
         return frozenset(found)
 
@@ -65,6 +62,8 @@ def _own_share(holding: int, own: int) -> float:
     return min(1.0, own / holding) if holding else 1.0
 
 
-def _joined(first: str, second: str) -> str:
-    """Two adjacent words as one term, the way a file name often writes them ("IEEE PES" -> "ieeepes")."""
-    return "".join(tokenize(first + second) or [""])
+def _terms(text: str) -> list[str]:
+    """The text's terms, and each two adjacent words as one, the way a file name often writes them ("IEEE PES" ->
+    "ieeepes"), for a name and a question alike."""
+    words = text.split()
+    return tokenize(text) + ["".join(tokenize(a + b) or [""]) for a, b in pairwise(words)]

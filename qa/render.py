@@ -16,7 +16,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "answered": answer.answered,
         "searched": answer.searched,
         "preferred": list(answer.preferred),
-        "preferred_by": ("name" if answer.named else "conversation") if answer.preferred else None,
+        "preferred_by": answer.preferred_by,
         "passages": [hit_to_dict(hit) for hit in answer.hits],
     }
 
@@ -95,7 +95,7 @@ def searched_with(answer: Answer) -> str:
         parts.append("with: " + " ".join(answer.carried))
     if answer.preferred:
         parts.append("mainly in: " + ", ".join(os.path.basename(p) for p in answer.preferred))
-    why = "which the question names" if answer.named else "from your earlier question"
+    why = "which the question names" if answer.preferred_by == "name" else "from your earlier question"
     return f"(searched {'; '.join(parts)}, {why})" if parts else ""
 
 

@@ -83,9 +83,15 @@ class Answer:
     threshold: float = 0.0  # the support this answer was judged by
     searched: str = ""  # the query that was run: the question, with words from earlier questions if it refers back
     carried: tuple[str, ...] = ()  # the words that came from earlier questions
-    preferred: tuple[str, ...] = ()  # the documents preferred: earlier questions were answered from them, or
-    named: bool = False  # (when True) the question names them by their file names (qa.named)
+    preferred: tuple[str, ...] = ()  # the documents preferred (see preferred_by)
+    named: bool = False  # they are preferred because the question names them by file name (qa.named)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def preferred_by(self) -> str | None:
+        """Why documents were preferred: "name" (the question names them), "conversation" (earlier questions were
+        answered from them), or None when none was."""
+        return ("name" if self.named else "conversation") if self.preferred else None
 
 
 @dataclass(frozen=True)
