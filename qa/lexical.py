@@ -16,7 +16,12 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-K1 = 1.2
+# term-frequency saturation of a passage's own BM25: short passages (median ~270 characters) that repeat a term,
+# a code listing's "verbatim ... footnote ... footnotes", outscored the one sentence that answers; 0.8 measured
+# (docs/EVALUATION.md, "BM25's saturation") against 1.2: hit@1 up on tatqa_dev, pdf_tatqa, realpdf_extra,
+# followups and SciFact, realpdf_dev level; 0.7 and 0.9 within a question of it
+K1 = 0.8
+PAGE_K1 = 1.2  # a page's BM25 keeps Lucene's default (0.8 or 1.5 measured: no better over all sets)
 B = 0.75
 PAGE_WEIGHT = 1.0  # of the page's BM25 in a passage's score (0.5 and 1.5 measured: both lower over all sets)
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:'[^\W\d_]+)?|\d*[^\W_]+", re.UNICODE)
@@ -207,7 +212,7 @@ class Lexical:
             rows = np.arange(len(pages))
             shape = (int(pages.max()) + 1, len(pages))
             by_page = sparse.csr_matrix((np.ones(len(pages), np.float32), (pages, rows)), shape)
-            self.page_weights = _bm25_weights((by_page @ counts).tocsr())[0]
+            self.page_weights = _bm25_weights((by_page @ counts).tocsr(), PAGE_K1)[0]
             # a page's passages are (mostly) one run of consecutive rows: its score is repeated over each run,
             # 4x faster than a gather at a million rows
             run_starts = np.concatenate([[0], np.flatnonzero(np.diff(pages)) + 1])
@@ -307,21 +312,22 @@ def bm25_idf(n: float, df: np.ndarray | float) -> np.ndarray:
     return np.log(1 + (np.asarray(n, dtype=np.float64) - df + 0.5) / (np.asarray(df) + 0.5)).astype(np.float32)
 
 
-def tf_weight(tf: np.ndarray, dl: np.ndarray, average: float) -> np.ndarray:
+def tf_weight(tf: np.ndarray, dl: np.ndarray, average: float, k1: float | None = None) -> np.ndarray:
     """A term's BM25 weight in a row but for its idf: its count ``tf`` in a row of ``dl`` terms, rows of
-    ``average`` terms on the whole."""
-    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / max(average, 1e-9)))
+    ``average`` terms on the whole; ``k1`` the saturation (None: a passage's, ``K1``)."""
+    k1 = K1 if k1 is None else k1
+    return tf * (k1 + 1) / (tf + k1 * (1 - B + B * dl / max(average, 1e-9)))
 
 
-def _bm25_weights(counts: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Terms x passages matrix of BM25 term weights (Lucene's idf), so a query sums a few rows; and each
-    term's idf."""
+def _bm25_weights(counts: sparse.csr_matrix, k1: float | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Terms x rows matrix of BM25 term weights (Lucene's idf), so a query sums a few rows; and each
+    term's idf. ``k1``: None for passages (``K1``), ``PAGE_K1`` for pages."""
     n_docs = counts.shape[0]
     if n_docs == 0 or counts.nnz == 0:
         return sparse.csr_matrix((counts.shape[1], n_docs), dtype=np.float32), np.zeros(counts.shape[1], np.float32)
     lengths = np.asarray(counts.sum(axis=1)).ravel()
     idf = bm25_idf(n_docs, np.bincount(counts.indices, minlength=counts.shape[1]))
     row_of = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
-    data = idf[counts.indices] * tf_weight(counts.data, lengths[row_of], lengths.mean())
+    data = idf[counts.indices] * tf_weight(counts.data, lengths[row_of], lengths.mean(), k1)
     weighted = sparse.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape)
     return weighted.T.tocsr(), idf

@@ -11,7 +11,7 @@ from qa import highlight
 from qa.abstain import MINILM, MPNET, Model, fit, model_for
 from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
-from qa.lexical import PAGE_WEIGHT, Lexical, tokenize
+from qa.lexical import PAGE_K1, PAGE_WEIGHT, Lexical, _bm25_weights, tokenize
 from qa.named import NamedDocuments
 from qa.passage_rows import lexical_text, name_words
 from qa.passages import PassageTable
@@ -45,8 +45,8 @@ def test_bm25_matches_a_hand_computed_score() -> None:
     lengths = [len(tokenize(t)) for t in texts]  # stop words dropped: "with" goes
     avg = sum(lengths) / 3
 
-    def bm25(tf: int, length: int) -> float:
-        return idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * length / avg))
+    def bm25(tf: int, length: int) -> float:  # a passage's saturation k1 = 0.8, b = 0.75
+        return idf * tf * 1.8 / (tf + 0.8 * (1 - 0.75 + 0.75 * length / avg))
 
     assert scores.tolist() == pytest.approx([bm25(2, lengths[0]), 0.0, bm25(1, lengths[2])], rel=1e-5)
 
@@ -57,15 +57,22 @@ def test_a_passage_scores_its_own_bm25_plus_its_pages() -> None:
     alone, with_pages = Lexical.build(texts), Lexical.build(texts, pages=pages)
     question = "dvips letter option"
     assert alone.scores(question)[1] == pytest.approx(alone.scores(question)[3])
-    page_bm25 = Lexical.build(["dvips paper size the -t letter option", "fonts and encodings the -t letter option"])
+    page_bm25 = _page_bm25(["dvips paper size the -t letter option", "fonts and encodings the -t letter option"])
     expected = alone.scores(question) + PAGE_WEIGHT * page_bm25.scores(question)[pages]
     assert with_pages.scores(question) == pytest.approx(expected, rel=1e-5)
     assert with_pages.scores(question)[1] > with_pages.scores(question)[3]
     # a page's rows need not be one run (an index updated in place): each row still gets its own page's score
     mixed = np.array([0, 1, 1, 0])
-    page_bm25 = Lexical.build(["dvips paper size the -t letter option", "the -t letter option fonts and encodings"])
+    page_bm25 = _page_bm25(["dvips paper size the -t letter option", "the -t letter option fonts and encodings"])
     expected = alone.scores(question) + PAGE_WEIGHT * page_bm25.scores(question)[mixed]
     assert Lexical.build(texts, pages=mixed).scores(question) == pytest.approx(expected, rel=1e-5)
+
+
+def _page_bm25(pages: list[str]) -> Lexical:
+    """Pages scored as passages are, but with a page's saturation (``PAGE_K1``)."""
+    passages = Lexical.build(pages)
+    passages.weights = _bm25_weights(passages.counts, PAGE_K1)[0]
+    return passages
 
 
 def test_coverage_weighs_question_terms_by_idf() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.lexical import K1, PAGE_WEIGHT, B, bm25_idf, tokenize
+from qa.lexical import K1, PAGE_K1, PAGE_WEIGHT, B, bm25_idf, tokenize
 from qa.snapshot import Content, DocRecord
 from qa.stores.base import Row
 from qa.stores.pg_catalog import PgContents, PgDocuments
@@ -30,7 +30,7 @@ BUDGET = 4_000
 # the BM25 of passage ``ps`` from all its postings of the question's terms ``q`` and all its page's
 _EXACT = f"""coalesce((SELECT sum(q.idf * po.tf * {K1 + 1} / (po.tf + {K1} * ({1 - B} + {B} * po.dl / %(avg)s)))
     FROM q JOIN verbatim.postings po ON po.term_id = q.id AND po.passage_id = ps.id), 0)
-    + {PAGE_WEIGHT} * coalesce((SELECT sum(q.pidf * pp.tf * {K1 + 1} / (pp.tf + {K1} * ({1 - B} + {B} * pp.dl
+    + {PAGE_WEIGHT} * coalesce((SELECT sum(q.pidf * pp.tf * {PAGE_K1 + 1} / (pp.tf + {PAGE_K1} * ({1 - B} + {B} * pp.dl
     / %(pavg)s))) FROM q JOIN verbatim.page_postings pp ON pp.term_id = q.id AND pp.page_id = ps.page_id), 0)"""
 Term = tuple[int, float, float, int, int]  # id, idf over passages, idf over pages, document frequencies
 
@@ -99,9 +99,10 @@ class PgIndex:
         own = f"""own AS (SELECT po.passage_id, min(po.page_id) AS page_id, sum(q.idf * po.tf * {K1 + 1} / (po.tf + {K1}
             * ({1 - B} + {B} * po.dl / %(avg)s))) AS s FROM q CROSS JOIN LATERAL (SELECT passage_id, page_id, tf, dl
             FROM verbatim.postings WHERE term_id = q.id ORDER BY impact DESC LIMIT q.lim) po GROUP BY po.passage_id)"""
-        pages = f"""pg AS (SELECT pp.page_id, sum(q.pidf * pp.tf * {K1 + 1} / (pp.tf + {K1} * ({1 - B} + {B} * pp.dl
-            / %(pavg)s))) AS s FROM q CROSS JOIN LATERAL (SELECT page_id, tf, dl FROM verbatim.page_postings
-            WHERE term_id = q.id ORDER BY impact DESC LIMIT q.plim) pp GROUP BY pp.page_id)"""
+        pages = f"""pg AS (SELECT pp.page_id, sum(q.pidf * pp.tf * {PAGE_K1 + 1} / (pp.tf + {PAGE_K1}
+            * ({1 - B} + {B} * pp.dl / %(pavg)s))) AS s FROM q CROSS JOIN LATERAL (SELECT page_id, tf, dl
+            FROM verbatim.page_postings WHERE term_id = q.id ORDER BY impact DESC LIMIT q.plim) pp
+            GROUP BY pp.page_id)"""
         if ids is None:
             sql = f"""WITH {_QUERY_TERMS}, {own}, {pages},
             top_pages AS (SELECT page_id, s FROM pg ORDER BY s DESC LIMIT %(n)s),

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from qa.lexical import Lexical, tf_weight
+from qa.lexical import PAGE_K1, Lexical, tf_weight
 from qa.snapshot import Content, DocRecord
 from qa.stores.batch import Batch, NewRows, model_of
 from qa.stores.pg_copy import copy_rows
@@ -207,7 +207,7 @@ def _insert(conn: Any, write: Write, next_ids: dict[str, int], stats: dict[str, 
         tf, dl = page_counts.data, page_lengths[rows]
         copy_rows(cur, "COPY verbatim.page_postings (term_id, page_id, tf, dl, impact) FROM STDIN (FORMAT BINARY)", [
             ("int4", term_ids[page_counts.indices]), ("int8", page_ids[rows]), ("float4", tf), ("float4", dl),
-            ("float4", impact(tf, dl, after["page_len"] / after["pages"])),
+            ("float4", impact(tf, dl, after["page_len"] / after["pages"], PAGE_K1)),
         ])  # fmt: skip
     next_ids.update(content=next_ids["content"] + len(content_ids), passage=next_ids["passage"] + n,
                     page=next_ids["page"] + len(page_ids))  # fmt: skip
@@ -221,10 +221,10 @@ def _added(stats: dict[str, float], n: int, lengths: np.ndarray, page_lengths: n
     }  # fmt: skip
 
 
-def impact(tf: np.ndarray, dl: np.ndarray, average: float) -> np.ndarray:
+def impact(tf: np.ndarray, dl: np.ndarray, average: float, k1: float | None = None) -> np.ndarray:
     """A posting's BM25 weight without its idf, at the average length when it is written: the order in which a
     term's postings are read when a question's terms have more of them than a question reads (``pg_index``)."""
-    return tf_weight(tf, dl, average).astype(np.float32)
+    return tf_weight(tf, dl, average, k1).astype(np.float32)
 
 
 def _term_ids(conn: Any, vocab: list[str], counts: sparse.csr_matrix, pages: sparse.csr_matrix,
