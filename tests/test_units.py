@@ -11,7 +11,7 @@ from qa import highlight
 from qa.abstain import MINILM, MPNET, Model, fit, model_for
 from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
-from qa.lexical import PAGE_K1, PAGE_WEIGHT, Lexical, _bm25_weights, tokenize
+from qa.lexical import PAGE_K1, PAGE_WEIGHT, Lexical, _bm25_weights, terms_at, tokenize
 from qa.named import NamedDocuments
 from qa.passage_rows import lexical_text, name_words
 from qa.passages import PassageTable
@@ -66,6 +66,17 @@ def test_a_passage_scores_its_own_bm25_plus_its_pages() -> None:
     page_bm25 = _page_bm25(["dvips paper size the -t letter option", "the -t letter option fonts and encodings"])
     expected = alone.scores(question) + PAGE_WEIGHT * page_bm25.scores(question)[mixed]
     assert Lexical.build(texts, pages=mixed).scores(question) == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_typographic_apostrophe_is_the_typewriters() -> None:
+    # PDFs write "doesn’t", questions "doesn't": both are the stop words they contract, not "doesn" + "t" or a term
+    # no passage holds; a possessive is its word either way
+    assert tokenize("Why doesn't it work? It doesn’t, it’s, we've, can't") == tokenize("work") == ["work"]
+    assert tokenize("TUGboat’s guide") == tokenize("TUGboat's guide") == tokenize("TUGboat guide")
+    assert tokenize("the o’clock race was won") == tokenize("the o'clock race was won")
+    text = "It doesn’t wrap: TUGboat’s lines"
+    assert [term for _, term in terms_at(text)] == tokenize(text)
+    assert [text[at : at + 4] for at, _ in terms_at(text)] == ["wrap", "TUGb", "line"]
 
 
 def _page_bm25(pages: list[str]) -> Lexical:
