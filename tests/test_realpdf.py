@@ -80,5 +80,6 @@ def test_eval_realpdf_dev_beats_the_first_reading_and_quotes_exactly(tmp_path: P
     assert row["verbatim_rate"] == 1.0 and row["median_passage_chars"] < 500
     # issue 18 measured 0.552 / 0.741 before this work; 0.672 / 0.845 when it landed, 0.690 / 0.862 with each
     # page's own body style, 0.724 / 0.862 (highlight@1 0.603) with the logos, bold faces, floats, the document's
-    # name and the answer sentence's neighbours (docs/EVALUATION.md); the floor leaves three questions' slack
-    assert row["hit@1"] >= 0.67 and row["hit@3"] >= 0.81 and row["highlight@1"] >= 0.55
+    # name and the answer sentence's neighbours, 0.724 / 0.897 with a passage's BM25 saturating sooner
+    # (docs/EVALUATION.md); the floor leaves three questions' slack
+    assert row["hit@1"] >= 0.67 and row["hit@3"] >= 0.845 and row["highlight@1"] >= 0.55
