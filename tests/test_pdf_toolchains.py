@@ -246,3 +246,20 @@ def test_the_letters_pdfium_gives_for_tex_math_symbols_are_those_symbols(tmp_pat
     assert "The optional ⟨distance⟩ argument of \\epigraph sets the space §2." in load(path).text
     path.write_bytes(make_pdf([line], second_font="CMMI10"))  # math italic: its letters are letters
     assert "The optional hdistancei argument" in load(path).text
+
+
+def test_a_line_in_a_size_a_little_off_goes_on_with_its_open_sentence(tmp_path: Path) -> None:
+    # dblatex's release notes and manual: "thanks to the parameter" (10 pt) / "figure.anchor.top." (9 pt, a
+    # parameter's name alone on its line), and prose after a line that is mostly names in the smaller face
+    lines = [
+        (50, 100, "Fix Debian bug 793077: allow to put a figure anchor at the top even if the caption", 10, False),
+        (50, 112, "is at the bottom of the figure, thanks to the configuration parameter named", 10, False),
+        (50, 124, "figure.anchor.top.", 9, False),
+        (50, 160, "Add the parameters body.font.family, sans.font.family, and monospace.font.family,", 9, False),
+        (50, 172, "which mimic the FO parameters of the same names, for the font setup of xetex.", 10, False),
+        (50, 208, "The notes of this release go on about other changes made to the templates in", 10, False),
+        (50, 220, "small print set in a size well under the text's, as a footnote is, stays apart.", 8, False),
+    ]  # fmt: skip
+    doc = load(make_layout_pdf(tmp_path / "relnotes.pdf", [lines]))
+    texts = [text for _, _, text, _, _ in lines]
+    assert paragraphs(doc) == [" ".join(texts[:3]), " ".join(texts[3:5]), texts[5], texts[6]]

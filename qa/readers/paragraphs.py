@@ -31,6 +31,7 @@ _SENTENCE_END = ".!?:;\u2026\u201d\"')]"
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _BROKEN = re.compile(r"([^\W\d_]+)-$")  # a word broken at a line end, its hyphen last
 _BULLET = re.compile(r"[•‣◦▪∙–—-]\s+|\(?(?:\d{1,2}|[a-z])[.)]\s+(?=[A-Z])")  # a list item's marker
+SIZE_IN_PROSE = 0.12  # the change of size within a sentence a line may show: a name in a smaller face (9 / 10 pt)
 CODE = 0.9  # a line this much in a typewriter font is code (a listing's line, a command on its own)
 
 
@@ -124,6 +125,16 @@ class ParagraphWriter:
             return "para" if going_on else "heading"
         return "para"
 
+    def _sentence_goes_on(self, line: Line, previous: Line) -> bool:
+        """Whether a line in a size a little off the line above's goes on with its sentence: a line that is mostly
+        a parameter's name in a smaller face (dblatex's "thanks to the parameter" / "figure.anchor.top."; 9 pt in
+        10 pt prose), or the prose after one. Lower case after an open sentence, within ``SIZE_IN_PROSE``; a
+        footnote (8 pt under 10) or a heading stays apart."""
+        return (
+            line.chars[:1].islower() and previous.chars.rstrip()[-1] not in _SENTENCE_END
+            and abs(line.size - previous.size) <= SIZE_IN_PROSE * max(line.size, previous.size)
+        )  # fmt: skip
+
     def _ends_open_sentence(self, line: Line) -> bool:
         previous = self.previous
         return (
@@ -135,7 +146,7 @@ class ParagraphWriter:
         previous = self.previous
         if previous is None or kind in ("row", "code") or kind != self.block_kind:
             return False
-        if abs(line.size - previous.size) > max(0.5, 0.08 * line.size):
+        if abs(line.size - previous.size) > max(0.5, 0.08 * line.size) and not self._sentence_goes_on(line, previous):
             return False
         if kind == "heading" and abs(line.weight - previous.weight) > WEIGHT_STEP:
             return False  # within prose the weight is a word's face, not a break (Ghostscript's fonts vary)
