@@ -25,6 +25,12 @@ back ("To improve the spatial coherence one has to sacrifice the temporal cohere
 an array of spheres ..."): what "it" does is often the answer. Measured the same way: realpdf_dev 34 -> 35 of
 42, realpdf_extra 17 -> 19 of 21, tatqa_dev 277 -> 278 of 295, followups 860 -> 862 of 935, pdf_tatqa and the
 article unchanged; two sentences for 20-48% of top passages (19-29% before), most of them on the real PDFs.
+
+And it joins, within ``COMPLETING_MARGIN``, when it holds question terms the best sentence lacks (at least
+``COMPLETING`` of the question's idf weight): the best sentence names the setting, the next one the rest of what
+was asked ("Basic support for Chinese, Japanese, and Korean (CJK) languages." / "The CJK package must be
+installed, as well as the cyberbit fonts, ..." for "What do I need installed for ..."). Measured on every set's
+top passages (docs/EVALUATION.md, "The sentence that holds the rest of the question").
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ NEXT_MARGIN = 0.10  # for the sentence after the best (0.13 to 0.2 measured: mor
 RESTATING = 0.3  # share of a sentence's terms not in the question under which it restates it (0.25: none found)
 RESTATING_MARGIN = 0.3  # for either neighbour of a restating best sentence (0.2: fewer found; 0.4+: more pairs)
 ANAPHOR_MARGIN = 0.5  # for the sentence after the best that points back (0.3: one fewer found; 1.0: the same)
+COMPLETING = 0.1  # idf-weighted share of the question's terms that the next sentence adds (0.05: as many, more pairs)
+COMPLETING_MARGIN = 0.3  # for that sentence (0.2: fewer found; 0.5: the same, more pairs)
 _POINTS_BACK = re.compile(r"\W*(?:it|this|these|they|that|those|such)\b", re.IGNORECASE)
 
 
@@ -57,6 +65,13 @@ def novelty(question_terms: set[str], sentence: str) -> float:
     return len(terms - question_terms) / len(terms) if terms else 0.0
 
 
+def _adds(question_terms: set[str], best: str, after: str, idf: Callable[[str], float]) -> float:
+    """The idf-weighted share of the question's terms that ``after`` holds and ``best`` does not (0 to 1)."""
+    total = sum(idf(t) for t in question_terms)
+    added = (question_terms - set(tokenize(best))) & set(tokenize(after))
+    return sum(idf(t) for t in added) / total if total > 0 else 0.0
+
+
 def choose(
     cosines: Sequence[float], sentences: Sequence[str], question_terms: set[str], idf: Callable[[str], float]
 ) -> tuple[int, int]:
@@ -69,6 +84,8 @@ def choose(
         margins = {best - 1: RESTATING_MARGIN, best + 1: RESTATING_MARGIN}
     elif best + 1 < len(sentences) and _POINTS_BACK.match(sentences[best + 1]):
         margins[best + 1] = ANAPHOR_MARGIN
+    if best + 1 < len(sentences) and _adds(question_terms, sentences[best], sentences[best + 1], idf) >= COMPLETING:
+        margins[best + 1] = max(margins[best + 1], COMPLETING_MARGIN)
     close = [i for i, margin in margins.items() if 0 <= i < len(scores) and scores[i] >= scores[best] - margin]
     if close:
         other = max(close, key=scores.__getitem__)

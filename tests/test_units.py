@@ -185,6 +185,21 @@ def test_the_sentence_after_the_best_joins_it_when_it_points_back() -> None:
     assert highlight.choose([0.70, 0.40], plain, terms, lambda term: 1.0) == (0, 0)
 
 
+def test_the_sentence_after_the_best_joins_it_when_it_holds_the_rest_of_the_question() -> None:
+    # dblatex-relnotes.pdf: the best sentence names the languages; what must be installed is in the next one
+    sentences = [
+        "Basic support for Chinese, Japanese, and Korean (CJK) languages.",
+        "The CJK package must be installed, as well as the cyberbit fonts, to have this feature available.",
+    ]
+    terms = set(tokenize("What do I need installed for Chinese, Japanese and Korean support in dblatex?"))
+    assert highlight.novelty(terms, sentences[0]) >= highlight.RESTATING  # not a restatement
+    assert not highlight._POINTS_BACK.match(sentences[1])
+    assert highlight.choose([0.70, 0.50], sentences, terms, lambda term: 1.0) == (0, 1)
+    # a next sentence that adds none of the question's terms stays out at the same distance
+    other = [sentences[0], "The CJK package and the cyberbit fonts are on CTAN."]
+    assert highlight.choose([0.70, 0.50], other, terms, lambda term: 1.0) == (0, 0)
+
+
 def test_the_words_of_a_file_name_that_can_name_its_subject() -> None:
     assert name_words("/docs/ieeepes.pdf") == "ieeepes"
     assert name_words("tugboat-guide.pdf") == "tugboat guide"
