@@ -66,12 +66,13 @@ def apply(engine: Engine, spec: dict[str, float]) -> None:
     snapshot = engine.snapshot
     lexical = snapshot.lexical
     counts = lexical.counts
-    groups = _page_groups(lexical)
     lexical.weights, lexical.idf = _weights(counts, spec.get("k1", lexical_module.K1), spec.get("b", lexical_module.B))
     if lexical.page_weights is not None:
+        pages = snapshot.passages.page_groups()
         lexical.page_weights = _weights(
-            _grouped(counts, groups), spec.get("pk1", lexical_module.PAGE_K1), spec.get("pb", lexical_module.B)
-        )[0]
+            lexical_module.summed_by(counts, pages), spec.get("pk1", lexical_module.PAGE_K1),
+            spec.get("pb", lexical_module.B),
+        )[0]  # fmt: skip
     passages = engine.passages(list(range(snapshot.size)))
     if "sw" in spec:
         _add_section_bm25(lexical, passages, spec["sw"], spec.get("sk1", lexical_module.PAGE_K1))
@@ -97,21 +98,10 @@ def _weights(counts: sparse.csr_matrix, k1: float, b: float) -> tuple[sparse.csr
         lexical_module.B = saved
 
 
-def _page_groups(lexical: lexical_module.Lexical) -> np.ndarray:
-    run_pages, run_lengths = lexical._runs
-    return np.repeat(run_pages, run_lengths)
-
-
-def _grouped(counts: sparse.csr_matrix, groups: np.ndarray) -> sparse.csr_matrix:
-    rows = np.arange(len(groups))
-    shape = (int(groups.max()) + 1, len(groups))
-    return (sparse.csr_matrix((np.ones(len(groups), np.float32), (groups, rows)), shape) @ counts).tocsr()
-
-
 def _add_section_bm25(lexical: lexical_module.Lexical, passages: list[Passage], weight: float, k1: float) -> None:
     keys = [(p.source, p.heading) for p in passages]
     groups = np.cumsum([0] + [a != b for a, b in itertools.pairwise(keys)])
-    section = _weights(_grouped(lexical.counts, groups), k1, lexical_module.B)[0]
+    section = _weights(lexical_module.summed_by(lexical.counts, groups), k1, lexical_module.B)[0]
     own = lexical.scores
 
     def scores(question: str) -> np.ndarray:

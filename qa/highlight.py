@@ -53,38 +53,39 @@ _POINTS_BACK = re.compile(r"\W*(?:it|this|these|they|that|those|such)\b", re.IGN
 
 def term_overlap(question_terms: set[str], sentence: str, idf: Callable[[str], float]) -> float:
     """The idf-weighted share of the question's terms that ``sentence`` holds (0 to 1)."""
-    total = sum(idf(t) for t in question_terms)
-    if total <= 0:
-        return 0.0
-    return sum(idf(t) for t in question_terms & set(tokenize(sentence))) / total
+    return _weighted_share(question_terms, set(tokenize(sentence)), idf)
 
 
 def novelty(question_terms: set[str], sentence: str) -> float:
     """The share of the sentence's (distinct) terms that are not the question's; 0 for a sentence of none."""
-    terms = set(tokenize(sentence))
-    return len(terms - question_terms) / len(terms) if terms else 0.0
+    return _novelty(question_terms, set(tokenize(sentence)))
 
 
-def _adds(question_terms: set[str], best: str, after: str, idf: Callable[[str], float]) -> float:
-    """The idf-weighted share of the question's terms that ``after`` holds and ``best`` does not (0 to 1)."""
+def _weighted_share(question_terms: set[str], held: set[str], idf: Callable[[str], float]) -> float:
     total = sum(idf(t) for t in question_terms)
-    added = (question_terms - set(tokenize(best))) & set(tokenize(after))
-    return sum(idf(t) for t in added) / total if total > 0 else 0.0
+    return sum(idf(t) for t in question_terms & held) / total if total > 0 else 0.0
+
+
+def _novelty(question_terms: set[str], held: set[str]) -> float:
+    return len(held - question_terms) / len(held) if held else 0.0
 
 
 def choose(
     cosines: Sequence[float], sentences: Sequence[str], question_terms: set[str], idf: Callable[[str], float]
 ) -> tuple[int, int]:
     """The first and last index of the sentences to highlight (equal for one sentence)."""
-    pairs = zip(cosines, sentences, strict=True)
-    scores = [c + OVERLAP_WEIGHT * term_overlap(question_terms, s, idf) for c, s in pairs]
+    held = [set(tokenize(s)) for s in sentences]  # each sentence's terms, once
+    pairs = zip(cosines, held, strict=True)
+    scores = [c + OVERLAP_WEIGHT * _weighted_share(question_terms, terms, idf) for c, terms in pairs]
     best = max(range(len(scores)), key=scores.__getitem__)
     margins = {best - 1: NEIGHBOUR_MARGIN, best + 1: NEXT_MARGIN}
-    if novelty(question_terms, sentences[best]) < RESTATING:
+    if _novelty(question_terms, held[best]) < RESTATING:
         margins = {best - 1: RESTATING_MARGIN, best + 1: RESTATING_MARGIN}
     elif best + 1 < len(sentences) and _POINTS_BACK.match(sentences[best + 1]):
         margins[best + 1] = ANAPHOR_MARGIN
-    if best + 1 < len(sentences) and _adds(question_terms, sentences[best], sentences[best + 1], idf) >= COMPLETING:
+    # the sentence after that holds question terms the best lacks (COMPLETING of the question's idf weight)
+    added = held[best + 1] - held[best] if best + 1 < len(held) else set()
+    if _weighted_share(question_terms, added, idf) >= COMPLETING:
         margins[best + 1] = max(margins[best + 1], COMPLETING_MARGIN)
     close = [i for i, margin in margins.items() if 0 <= i < len(scores) and scores[i] >= scores[best] - margin]
     if close:

@@ -228,10 +228,7 @@ class Lexical:
         self.page_weights = None
         self._runs: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         if pages is not None and len(pages) == counts.shape[0] and len(pages):
-            rows = np.arange(len(pages))
-            shape = (int(pages.max()) + 1, len(pages))
-            by_page = sparse.csr_matrix((np.ones(len(pages), np.float32), (pages, rows)), shape)
-            self.page_weights = _bm25_weights((by_page @ counts).tocsr(), PAGE_K1)[0]
+            self.page_weights = _bm25_weights(summed_by(counts, pages), PAGE_K1)[0]
             # a page's passages are (mostly) one run of consecutive rows: its score is repeated over each run,
             # 4x faster than a gather at a million rows
             run_starts = np.concatenate([[0], np.flatnonzero(np.diff(pages)) + 1])
@@ -324,6 +321,13 @@ class Lexical:
         counts = sparse.load_npz(folder / "lexical_counts.npz")
         text = (folder / "lexical_vocab.txt").read_text(encoding="utf-8")
         return cls(counts, text.split("\n") if text else [], source=folder, pages=pages)
+
+
+def summed_by(counts: sparse.csr_matrix, groups: np.ndarray) -> sparse.csr_matrix:
+    """The rows' term counts summed by group (``groups[row]``: 0, 1, ...): a page's, or a section's, counts."""
+    rows = np.arange(len(groups))
+    shape = (int(groups.max()) + 1, len(groups))
+    return (sparse.csr_matrix((np.ones(len(groups), np.float32), (groups, rows)), shape) @ counts).tocsr()
 
 
 def bm25_idf(n: float, df: np.ndarray | float) -> np.ndarray:
