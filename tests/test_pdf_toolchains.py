@@ -263,3 +263,33 @@ def test_a_line_in_a_size_a_little_off_goes_on_with_its_open_sentence(tmp_path: 
     doc = load(make_layout_pdf(tmp_path / "relnotes.pdf", [lines]))
     texts = [text for _, _, text, _, _ in lines]
     assert paragraphs(doc) == [" ".join(texts[:3]), " ".join(texts[3:5]), texts[5], texts[6]]
+
+
+def test_a_contents_entry_at_the_page_edge_keeps_its_page_number(tmp_path: Path) -> None:
+    # gnuplot.pdf's contents: bold entries at the page's edge, their subsections indented with dot leaders; the
+    # text's left edge is the subsections', so an entry looked like a margin note beside its own page number
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    make_layout_pdf(tmp_path / "fonts.pdf", [])  # registers the fonts whose widths place the page numbers
+    right = 536.0
+    drawn: list = []
+    y = 100.0
+    for entry, page, subsections in (
+        ("Copyright", "21", []),
+        ("Introduction", "21", []),
+        ("New features", "23", ["Features introduced in version 5.4", "Support for 64-bit integer arithmetic"]),
+        ("Plot", "102", ["Axes", "Binary", "Data", "Errorbars"]),
+    ):
+        drawn.append((72, y, entry, 10, True))
+        drawn.append((right - stringWidth(page, "Sans-Bold", 10), y, page, 10, True))
+        y += 18
+        for title in subsections:
+            leader = title + " ."
+            while stringWidth(leader + " . 23", "Sans", 10) < right - 112:
+                leader += " ."
+            drawn.append((112, y, leader + " 23", 10, False))
+            y += 14
+    doc = load(make_layout_pdf(tmp_path / "contents.pdf", [drawn]))
+    texts = blocks(doc)
+    assert not [t for _, t in texts if t.strip().isdigit()]  # no page number stands alone
+    assert ("row", "Plot | 102") in texts and ("heading", "Plot") not in texts

@@ -13,6 +13,7 @@ import numpy as np
 
 from qa.readers.lines import Line
 
+_PAGE_NUMBER = re.compile(r"\d{1,4}|[ivxlc]{1,8}")
 _LABEL = re.compile(r"[•‣◦▪∙–—*-]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]+)[.):]|\[\d{1,3}\]|\d+(?:\.\d+)*")  # item, section
 
 
@@ -53,6 +54,9 @@ def _split_at_margins(line: Line, left: float, right: float) -> list[Line]:
     pieces = [p for p in (line.part(0, cut), line.part(cut, len(line.chars))) if p is not None]
     if len(pieces) < 2 or pieces[1].x0 - pieces[0].x1 < gap or _LABEL.fullmatch(pieces[0].chars):
         return [line]  # a list item's label or a section's number hanging in the margin ("4.", "(b)", "2.1")
+    if _PAGE_NUMBER.fullmatch(pieces[1].chars) and pieces[1].x1 > right - gap:
+        return [line]  # a table of contents' entry and its page number at the right edge ("Print   127"), set
+        # at the page's edge while the subsections under it are indented (gnuplot.pdf)
     return pieces
 
 
