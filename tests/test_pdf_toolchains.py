@@ -293,3 +293,35 @@ def test_a_contents_entry_at_the_page_edge_keeps_its_page_number(tmp_path: Path)
     texts = blocks(doc)
     assert not [t for _, t in texts if t.strip().isdigit()]  # no page number stands alone
     assert ("row", "Plot | 102") in texts and ("heading", "Plot") not in texts
+
+
+def test_typewriter_faces_are_known_by_their_names() -> None:
+    from qa.readers.pdf import _monospace
+
+    for name in (b"CMTT10", b"ABCDEF+CMSLTT10", b"CMITT10", b"SFTT1000", b"t1xtt", b"LetterGothic12PitchBT-Roman"):
+        assert _monospace(name), name
+    for name in (b"CMR10", b"CMBX12", b"SFRM1000", b"CMSS10", b"NimbusRomNo9L-Regu", b"LMRoman10-Regular"):
+        assert not _monospace(name), name
+
+
+def test_a_typewriter_word_that_ends_a_sentence_of_prose_goes_on_with_it(tmp_path: Path) -> None:
+    # usrguide.pdf: "... is included in" / "interface3." (a full line of prose broke before the manual's name);
+    # a display under "if you type", set in or with space above it, stays code
+    prose = [
+        "The details here are intended to help users create document commands in general.",
+        "More technical detail, suitable for TeX programmers, is included in the files of the",
+        "kernel's sources, and the programming layer's own manual has the name that it has,",
+        "and it is usually read as the second document after this one. Its name is given here as",
+    ]
+    page = [(72, 100 + 12.5 * n, line, 10, False) for n, line in enumerate(prose)]
+    page += [(72, 150, "interface3.", 10, "mono")]
+    page += [(72, 175, "For example, if you type", 10, False), (90, 190, "\\begin{questions}", 10, "mono")]
+    page += [(72, 215, "and then, with some space above it,", 10, False), (72, 235, "\\end{questions}", 10, "mono")]
+    doc = load(make_layout_pdf(tmp_path / "typewriter.pdf", [page]))
+    assert blocks(doc) == [
+        ("para", " ".join(prose) + " interface3."),
+        ("para", "For example, if you type"),
+        ("code", "\\begin{questions}"),
+        ("para", "and then, with some space above it,"),
+        ("code", "\\end{questions}"),
+    ]

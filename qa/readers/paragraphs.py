@@ -106,7 +106,7 @@ class ParagraphWriter:
         return Layout(text, page_starts, self.line_starts, self.blocks, boxes, ocr)
 
     def _kind(self, line: Line) -> str:
-        if line.mono >= CODE:  # a listing's alignment spaces are no table cells
+        if line.mono >= CODE and not self._typewriter_words_go_on(line):  # a listing's spaces are no cells
             return "code"
         if len(line.cells) >= 1 and len(line.chars) < 400:
             return "row"
@@ -124,6 +124,21 @@ class ParagraphWriter:
             )
             return "para" if going_on else "heading"
         return "para"
+
+    def _typewriter_words_go_on(self, line: Line) -> bool:
+        """Whether a line all in a typewriter face is the rest of the sentence above, not a listing's line: a
+        command, package or URL that a full line of prose broke before ("... is included in" / "interface3.",
+        usrguide.pdf). Level with the column's edge (a display is set in), at the body's line pitch (a display
+        has space above it, a page break before it), after a full line that ends no sentence."""
+        previous = self.previous
+        if self.block_kind != "para" or previous is None:
+            return False
+        pitch = (line.base - previous.base) / max(line.size, 1.0)
+        return (
+            0 < pitch <= self.body.pitch + PARAGRAPH_GAP and previous.mono < CODE
+            and previous.chars.rstrip()[-1:] not in _SENTENCE_END and previous.x1 >= self.right - 2 * previous.size
+            and abs(line.x0 - self.left) <= 0.5 * line.size and abs(line.size - previous.size) < 0.2 * line.size
+        )  # fmt: skip
 
     def _sentence_goes_on(self, line: Line, previous: Line) -> bool:
         """Whether a line in a size a little off the line above's goes on with its sentence: a line that is mostly

@@ -17,8 +17,13 @@ from qa.readers.lines import Line, Page, make_line, rejoin
 
 PageProgress = Callable[[int, int], None]  # (pages done, pages in all)
 OCR_DPI = 300  # scans are rendered at this resolution for tesseract (its accuracy falls below ~200 dpi)
-# Typewriter fonts by name: PDFium's font flags do not mark TeX's (CMTT9 has the same flags as CMR10).
-_MONOSPACE = re.compile(rb"(?i)cmtt|lmmono|mono|courier|typewriter|consol|inconsolata|txtt|pcrr|beramono|^tt")
+# Typewriter fonts by name: PDFium's font flags do not mark TeX's (CMTT9 has the same flags as CMR10). TeX's
+# slanted and European ones are CMSLTT10, SFTT1000 (usrguide.pdf), t1xtt (mnras_guide.pdf); "12 Pitch" faces too
+# (microtype.pdf's LetterGothic12PitchBT).
+_MONOSPACE = re.compile(
+    rb"(?i)(?:cm|sf|ec|tc)[a-z]{0,3}tt\d|lmmono|mono|courier|typewriter|consol|inconsolata|t1xtt|txtt|pcrr|beramono"
+    rb"|^tt|\dpitch"
+)
 # Bold faces by name: PDFium's weights of embedded Type 1 fonts do not always order them (ascelike.pdf's body,
 # CMR12, is 732 and its bold sans headings, CMSSBX10, 655; fancyvrb.pdf's LucidaBrightOT and its Demibold both 440).
 _BOLD = re.compile(rb"(?i)bold|demi|black|heavy|-medi|cmbx|cmssbx|sfbx|sfssbx|ecbx")
