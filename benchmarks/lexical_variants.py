@@ -7,7 +7,8 @@ BM25's k1 and b for passages and pages, a section's BM25, priors in the re-order
 A variant is comma-separated ``name=value``: ``k1``, ``b`` (a passage's BM25), ``pk1``, ``pb`` (a page's), ``sw``
 (weight of the BM25 of the passage's section, its heading's run of passages; ``sk1`` its k1), ``lead`` (added for
 a passage that opens with its heading), ``code`` (taken off a passage that is mostly a code listing, by the
-reader's blocks), ``alpha``, ``proximity`` (``SearchParams``); ``base`` is the defaults. The index's counts are
+reader's blocks), ``bigram`` (times the idf-weighted share of the question's adjacent term pairs that stand
+adjacent in the passage), ``alpha``, ``proximity`` (``SearchParams``); ``base`` is the defaults. The index's counts are
 weighted again in memory: one index per set under --index-root (built when missing) serves every variant. The
 follow-ups set is measured on its first 600 follow-ups and SciFact on its first 400 claims, as
 docs/EVALUATION.md's grids were. Prints hit@1, hit@3, MRR@10 and highlight@1 per set.
@@ -76,12 +77,15 @@ def apply(engine: Engine, spec: dict[str, float]) -> None:
     passages = engine.passages(list(range(snapshot.size)))
     if "sw" in spec:
         _add_section_bm25(lexical, passages, spec["sw"], spec.get("sk1", lexical_module.PAGE_K1))
-    priors: list[Callable[[Passage], float]] = []
+    priors: list[Callable[[Passage, str], float]] = []
     if "lead" in spec:
-        priors.append(lambda p, w=spec["lead"]: w * bool(p.heading and p.text.startswith(p.heading)))
+        priors.append(lambda p, q, w=spec["lead"]: w * bool(p.heading and p.text.startswith(p.heading)))
     if "code" in spec:
         listing = _listings(passages)
-        priors.append(lambda p, w=spec["code"]: -w * listing.get(p.id, False))
+        priors.append(lambda p, q, w=spec["code"]: -w * listing.get(p.id, False))
+    if "bigram" in spec:
+        idf = snapshot.term_idf
+        priors.append(lambda p, q, w=spec["bigram"]: w * _bigram_share(p.text, q, idf))
     if priors:
         _with_priors(priors)
     over = {k: v for k, v in spec.items() if k in FUSION}
@@ -130,13 +134,28 @@ def _listings(passages: list[Passage]) -> dict[int, bool]:
     return found
 
 
-def _with_priors(priors: list[Callable[[Passage], float]]) -> None:
+def _adjacent(terms: list[str]) -> set[frozenset[str]]:
+    return {frozenset(pair) for pair in itertools.pairwise(terms) if pair[0] != pair[1]}
+
+
+def _bigram_share(text: str, question: str, idf: Callable[[str], float]) -> float:
+    """The idf-weighted share of the question's adjacent term pairs that stand adjacent in the passage."""
+    wanted = _adjacent(lexical_module.tokenize(question))
+    if not wanted:
+        return 0.0
+    held = _adjacent([t for _, t in lexical_module.terms_at(text)])
+    weight = {pair: min(idf(t) for t in pair) for pair in wanted}
+    return sum(w for pair, w in weight.items() if pair in held) / (sum(weight.values()) or 1.0)
+
+
+def _with_priors(priors: list[Callable[[Passage, str], float]]) -> None:
     """Each prior added to a passage's fused score before the proximity step orders the best passages again."""
     reorder = engine_module.reorder
 
-    def with_priors(ranked: list[Ranked], passages: list[Passage], *rest: object) -> tuple[list, list]:
-        moved = [replace(r, score=r.score + sum(f(p) for f in priors)) for r, p in zip(ranked, passages, strict=True)]
-        return reorder(moved, passages, *rest)  # type: ignore[arg-type]
+    def with_priors(ranked: list[Ranked], passages: list[Passage], question: str, *rest: object) -> tuple[list, list]:
+        pairs = zip(ranked, passages, strict=True)
+        moved = [replace(r, score=r.score + sum(f(p, question) for f in priors)) for r, p in pairs]
+        return reorder(moved, passages, question, *rest)  # type: ignore[arg-type]
 
     engine_module.reorder = with_priors  # type: ignore[assignment]
 
