@@ -158,6 +158,16 @@ def test_a_line_split_around_a_raised_footnote_mark_is_joined_again() -> None:
     assert len(rejoin([head, gutter])) == 2
 
 
+def test_a_footnote_mark_set_a_space_before_its_text_is_one_line_with_it() -> None:
+    # texinfo (R's manuals): a 7 pt mark raised 4 pt, then the 9 pt footnote 5.9 pt to its right
+    mark = _line("1", 96.6, 698.5, 7)
+    note = _line("the distinction is subtle, and the use of surrogate pairs", mark.x1 + 5.9, 702.4, 9)
+    assert [ln.chars for ln in rejoin([mark, note])] == ["1 the distinction is subtle, and the use of surrogate pairs"]
+    # the first line of the next column, a gutter away, stays a line of its own
+    far = _line("the next column's line", mark.x1 + 12, 702.4, 9)
+    assert len(rejoin([mark, far])) == 2
+
+
 def test_a_section_number_set_a_quad_before_its_title_is_one_heading_line() -> None:
     number, title = _line("11", 90, 300, 14), _line("Hints and caveats", 90 + 14 + 14, 300, 14)
     assert [ln.chars for ln in rejoin([number, title])] == ["11 Hints and caveats"]

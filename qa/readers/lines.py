@@ -21,6 +21,7 @@ CELL_GAP = 1.2  # a horizontal gap wider than this many font sizes separates tab
 _HYPHENATION = "\x02\u00ad"  # PDFium reports a hyphen that breaks a word at a line end as U+0002
 _NO_BOX = (float("nan"),) * 4
 _NUMBERED = re.compile(r"\s*(?:[A-Z]|[IVX]+|\d+)(?:\.\d+)*\.?\s*$")  # a section number: 5, 2.10, A.1, IV.
+_MARK = re.compile(r"\d{1,2}|[*∗†‡§¶]{1,2}")  # a footnote's mark
 _FIGURES = re.compile(r"[\W\d]*$")  # nothing but figures and signs: the rest of a table row
 
 
@@ -185,6 +186,8 @@ def _continues_line(a: Line, b: Line) -> bool:
         a.top - 0.2 * a.size < b.bottom < a.base - 0.2 * a.size  # raised: a footnote mark, an exponent
         or (a.top < b.top < a.base < b.bottom)  # lowered: an index, standing under an exponent before it
     )
+    if _MARK.fullmatch(a.chars) and a.size < 0.85 * b.size and b.top - 0.2 * b.size < a.bottom < b.base - 0.2 * b.size:
+        return -0.1 * b.size < gap < 0.9 * b.size  # a footnote's raised mark, set a space before its text (texinfo)
     if not (-0.5 if script else -0.1) * a.size < gap < 0.6 * a.size:
         return False
     if abs(b.base - a.base) < 0.25 * a.size and abs(b.size - a.size) < 0.2 * a.size:
