@@ -7,10 +7,9 @@ BM25's k1 and b for passages and pages, a section's BM25, priors in the re-order
 A variant is comma-separated ``name=value``: ``k1``, ``b`` (a passage's BM25), ``pk1``, ``pb`` (a page's), ``sw``
 (weight of the BM25 of the passage's section, its heading's run of passages; ``sk1`` its k1), ``lead`` (added for
 a passage that opens with its heading), ``code`` (taken off a passage that is mostly a code listing, by the
-reader's blocks), ``bigram`` (times the idf-weighted share of the question's adjacent term pairs that stand
-adjacent in the passage), ``alpha``, ``proximity`` (``SearchParams``); ``base`` is the defaults. The index's counts are
-weighted again in memory: one index per set under --index-root (built when missing) serves every variant. The
-follow-ups set is measured on its first 600 follow-ups and SciFact on its first 400 claims, as
+reader's blocks), ``alpha``, ``proximity``, ``bigram`` (``SearchParams``); ``base`` is the defaults. The
+index's counts are weighted again in memory: one index per set under --index-root (built when missing) serves
+every variant. The follow-ups set is measured on its first 600 follow-ups and SciFact on its first 400 claims, as
 docs/EVALUATION.md's grids were. Prints hit@1, hit@3, MRR@10 and highlight@1 per set.
 """
 
@@ -37,7 +36,7 @@ from qa.readers.loaders import load_document
 from qa.search import Ranked
 from qa.types import Passage
 
-FUSION = ("alpha", "proximity", "sentence_weight")
+FUSION = ("alpha", "proximity", "bigram", "sentence_weight")
 
 
 def main() -> None:
@@ -83,9 +82,6 @@ def apply(engine: Engine, spec: dict[str, float]) -> None:
     if "code" in spec:
         listing = _listings(passages)
         priors.append(lambda p, q, w=spec["code"]: -w * listing.get(p.id, False))
-    if "bigram" in spec:
-        idf = snapshot.term_idf
-        priors.append(lambda p, q, w=spec["bigram"]: w * _bigram_share(p.text, q, idf))
     if priors:
         _with_priors(priors)
     over = {k: v for k, v in spec.items() if k in FUSION}
@@ -132,20 +128,6 @@ def _listings(passages: list[Passage]) -> dict[int, bool]:
         code = sum(n for n, kind in overlaps if n > 0 and kind == "code")
         found[p.id] = bool(total) and code > total / 2
     return found
-
-
-def _adjacent(terms: list[str]) -> set[frozenset[str]]:
-    return {frozenset(pair) for pair in itertools.pairwise(terms) if pair[0] != pair[1]}
-
-
-def _bigram_share(text: str, question: str, idf: Callable[[str], float]) -> float:
-    """The idf-weighted share of the question's adjacent term pairs that stand adjacent in the passage."""
-    wanted = _adjacent(lexical_module.tokenize(question))
-    if not wanted:
-        return 0.0
-    held = _adjacent([t for _, t in lexical_module.terms_at(text)])
-    weight = {pair: min(idf(t) for t in pair) for pair in wanted}
-    return sum(w for pair, w in weight.items() if pair in held) / (sum(weight.values()) or 1.0)
 
 
 def _with_priors(priors: list[Callable[[Passage, str], float]]) -> None:

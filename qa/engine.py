@@ -241,7 +241,9 @@ class Engine:
         t1 = time.perf_counter()
         passages = self.passages([r.row for r in ranked], snapshot)
         if params.reorders:
-            ranked, passages = reorder(ranked, passages, asked.searched, snapshot.term_idf, params.proximity)
+            ranked, passages = reorder(
+                ranked, passages, asked.searched, snapshot.term_idf, params.proximity, params.bigram
+            )
             ranked, passages = ranked[:k], passages[:k]
         hits = make_hits(snapshot, asked, ranked, passages, self.model, self.background(snapshot))
         timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)

@@ -6,6 +6,11 @@ sentences (a pair weighs its rarer term's idf). The best ``RERANKED`` passages o
 ordered again by their fused score (0 to 1) plus ``SearchParams.proximity`` (0.1) times it. Chosen on the
 candidates of eight sets (docs/EVALUATION.md, "Term proximity"); terms merely near each other (within 5, 10
 or 20 words) did worse on the real PDFs, and so did a passage's heading counted in each of its sentences.
+
+A passage's *bigram share* is stricter: the idf-weighted share of the question's adjacent term pairs (stop words
+skipped) that stand adjacent in the passage, a phrase as the question says it ("table captions", "argument
+processors", "pretty printing"). ``SearchParams.bigram`` (0.05) times it is added as well (docs/EVALUATION.md,
+"Phrases").
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from qa.lexical import terms_at, tokenize
 from qa.search import Ranked
@@ -55,17 +60,40 @@ def pair_share(weights: dict[str, float], sentences: Sequence[AbstractSet[str]])
     return held / total if total else 0.0
 
 
+def adjacent_pairs(terms: Sequence[str]) -> frozenset[frozenset[str]]:
+    """The pairs of different terms that stand next to each other (either way round)."""
+    return frozenset(frozenset(pair) for pair in pairwise(terms) if pair[0] != pair[1])
+
+
+@lru_cache(maxsize=4096)
+def _passage_pairs(text: str) -> frozenset[frozenset[str]]:
+    return adjacent_pairs([term for _, term in terms_at(text)])
+
+
+def bigram_share(wanted: dict[frozenset[str], float], passage: Passage) -> float:
+    """The share of ``wanted`` (adjacent question term pairs -> weight) that stand adjacent in the passage."""
+    total = sum(wanted.values())
+    if not total:
+        return 0.0
+    held = _passage_pairs(passage.text)
+    return sum(w for pair, w in wanted.items() if pair in held) / total
+
+
 def reorder(
-    ranked: list[Ranked], passages: list[Passage], question: str, idf: Callable[[str], float], weight: float
-) -> tuple[list[Ranked], list[Passage]]:
+    ranked: list[Ranked], passages: list[Passage], question: str, idf: Callable[[str], float], weight: float,
+    bigram: float = 0.0,
+) -> tuple[list[Ranked], list[Passage]]:  # fmt: skip
     """The ranked passages with the first ``RERANKED`` ordered by fused score plus ``weight`` times the pair
-    share (each ``Ranked.score`` then says so); the rest as they were."""
-    weights = {term: idf(term) for term in set(tokenize(question))}
-    if weight <= 0 or len(weights) < 2 or len(ranked) < 2:
+    share and ``bigram`` times the bigram share (each ``Ranked.score`` then says so); the rest as they were."""
+    terms = tokenize(question)
+    weights = {term: idf(term) for term in set(terms)}
+    if (weight <= 0 and bigram <= 0) or len(weights) < 2 or len(ranked) < 2:
         return ranked, passages
+    wanted = {pair: min(weights[t] for t in pair) for pair in adjacent_pairs(terms)}
     head = [
-        (replace(r, score=r.score + weight * pair_share(weights, sentence_terms(p))), p)
+        (replace(r, score=r.score + weight * pair_share(weights, sentence_terms(p)) + bigram * bigram_share(wanted, p)),
+         p)
         for r, p in zip(ranked[:RERANKED], passages[:RERANKED], strict=True)
-    ]
+    ]  # fmt: skip
     head.sort(key=lambda pair: (-pair[0].score, pair[0].row))
     return [r for r, _ in head] + ranked[RERANKED:], [p for _, p in head] + passages[RERANKED:]

@@ -26,11 +26,14 @@ class SearchParams:
     # of the share of the question's term pairs that one sentence holds, added to the blended score of the best
     # passages (qa.proximity; 0.05 / 0.15 / 0.2 measured lower over all sets); the blend only: 0 turns it off
     proximity: float = 0.1
+    # of the share of the question's adjacent term pairs that stand adjacent in the passage, added in the same step
+    # (qa.proximity; docs/EVALUATION.md, "Phrases"); 0 turns it off
+    bigram: float = 0.05
 
     @property
     def reorders(self) -> bool:
         """Whether the best passages are ordered again by term proximity (``qa.proximity``)."""
-        return self.proximity > 0 and self.mode == "hybrid" and self.fusion == "blend"
+        return (self.proximity > 0 or self.bigram > 0) and self.mode == "hybrid" and self.fusion == "blend"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from qa.lexical import PAGE_K1, PAGE_WEIGHT, Lexical, _bm25_weights, terms_at, t
 from qa.named import NamedDocuments
 from qa.passage_rows import lexical_text, name_words
 from qa.passages import PassageTable
-from qa.proximity import pair_share, reorder
+from qa.proximity import adjacent_pairs, bigram_share, pair_share, reorder
 from qa.render import answer_to_dict, searched_with
 from qa.render_html import escape_text
 from qa.search import Ranked
@@ -257,6 +257,25 @@ def test_proximity_orders_the_passage_holding_the_terms_together_first() -> None
     assert ordered[0].score == pytest.approx(0.93 + 0.1)  # every pair in its first sentence
     unchanged, _ = reorder(ranked, [first, second], question, idf, weight=0.0)
     assert unchanged == ranked
+
+
+def test_a_phrase_the_question_says_orders_the_passage_that_says_it_first() -> None:
+    # asmeconf.pdf: "Figure captions go below figures ... (and tables)" over "Table captions should be placed above"
+    figures = "Figure captions go below figures. The text in figures (and tables) is no smaller than 6 point type."
+    tables = "Table captions should be placed above tables. The class loads the booktabs package."
+    first = _passage(figures, [figures], 0)
+    second = _passage(tables, [tables], 1)
+    ranked = [Ranked(0, 0.95, 0.5, 10.0, 0, 0.5), Ranked(1, 0.93, 0.5, 9.0, 0, 0.5)]
+    question = "Should table captions go above or below the table?"
+    terms = tokenize(question)
+    assert terms == ["tabl", "caption", "go", "tabl"]  # "above", "below" and "or" are stop words
+    idf = {"tabl": 2.0, "caption": 2.0, "go": 0.5}.__getitem__
+    wanted = {pair: min(idf(t) for t in pair) for pair in adjacent_pairs(terms)}  # a pair weighs its commoner term
+    assert bigram_share(wanted, second) == pytest.approx(2 / 3)  # "Table captions"
+    assert bigram_share(wanted, first) == pytest.approx(0.5 / 3)  # "captions go"
+    ordered, _ = reorder(ranked, [first, second], question, idf, weight=0.0, bigram=0.5)
+    assert [r.row for r in ordered] == [1, 0]
+    assert ordered[0].score == pytest.approx(0.93 + 0.5 * 2 / 3)
 
 
 class _Content:
