@@ -35,8 +35,14 @@ def sentence_terms(passage: Passage) -> tuple[frozenset[str], ...]:
 
 
 @lru_cache(maxsize=4096)  # passages come back question after question: tatqa_dev +2.7 ms a question uncached, ~0 cached
+def _terms(text: str) -> tuple[tuple[int, str], ...]:
+    """``terms_at`` of a passage, read once for its sentences' terms and its adjacent pairs."""
+    return tuple(terms_at(text))
+
+
+@lru_cache(maxsize=4096)
 def _terms_by_span(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[frozenset[str], ...]:
-    terms = terms_at(text)
+    terms = _terms(text)
     if not spans:
         return (frozenset(term for _, term in terms),)
     starts = [start for start, _ in spans]
@@ -67,7 +73,7 @@ def adjacent_pairs(terms: Sequence[str]) -> frozenset[frozenset[str]]:
 
 @lru_cache(maxsize=4096)
 def _passage_pairs(text: str) -> frozenset[frozenset[str]]:
-    return adjacent_pairs([term for _, term in terms_at(text)])
+    return adjacent_pairs([term for _, term in _terms(text)])
 
 
 def bigram_share(wanted: dict[frozenset[str], float], passage: Passage) -> float:

@@ -186,13 +186,18 @@ def _continues_line(a: Line, b: Line) -> bool:
         a.top - 0.2 * a.size < b.bottom < a.base - 0.2 * a.size  # raised: a footnote mark, an exponent
         or (a.top < b.top < a.base < b.bottom)  # lowered: an index, standing under an exponent before it
     )
-    if _MARK.fullmatch(a.chars) and a.size < 0.85 * b.size and b.top - 0.2 * b.size < a.bottom < b.base - 0.2 * b.size:
+    if _MARK.fullmatch(a.chars) and _raised_before(a, b):
         return -0.1 * b.size < gap < 0.9 * b.size  # a footnote's raised mark, set a space before its text (texinfo)
     if not (-0.5 if script else -0.1) * a.size < gap < 0.6 * a.size:
         return False
     if abs(b.base - a.base) < 0.25 * a.size and abs(b.size - a.size) < 0.2 * a.size:
         return True
-    return script or (a.size < 0.85 * b.size and b.top - 0.2 * b.size < a.bottom < b.base - 0.2 * b.size)
+    return script or _raised_before(a, b)
+
+
+def _raised_before(a: Line, b: Line) -> bool:
+    """Whether ``a`` is set smaller than ``b`` and raised above its baseline: a mark or an exponent before it."""
+    return a.size < 0.85 * b.size and b.top - 0.2 * b.size < a.bottom < b.base - 0.2 * b.size
 
 
 def _joined(a: Line, b: Line) -> Line:

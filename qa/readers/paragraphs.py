@@ -133,12 +133,17 @@ class ParagraphWriter:
         previous = self.previous
         if self.block_kind != "para" or previous is None:
             return False
-        pitch = (line.base - previous.base) / max(line.size, 1.0)
         return (
-            0 < pitch <= self.body.pitch + PARAGRAPH_GAP and previous.mono < CODE
+            self._at_line_pitch(line, previous) and previous.mono < CODE
             and previous.chars.rstrip()[-1:] not in _SENTENCE_END and previous.x1 >= self.right - 2 * previous.size
             and abs(line.x0 - self.left) <= 0.5 * line.size and abs(line.size - previous.size) < 0.2 * line.size
         )  # fmt: skip
+
+    def _at_line_pitch(self, line: Line, previous: Line) -> bool:
+        """Whether the line stands below the one before it no further than the body's line pitch allows within a
+        paragraph (a wider gap ends it; above it is another column's)."""
+        pitch = (line.base - previous.base) / max(line.size, 1.0)
+        return 0 <= pitch <= self.body.pitch + PARAGRAPH_GAP
 
     def _sentence_goes_on(self, line: Line, previous: Line) -> bool:
         """Whether a line in a size a little off the line above's goes on with its sentence: a line that is mostly
@@ -174,8 +179,7 @@ class ParagraphWriter:
             # under its text, indented from its marker: lower case says it is no new paragraph)
             going_on = not indented or line.chars[:1].islower()
             return kind == "para" and not ends_sentence and going_on and not short
-        pitch = (line.base - previous.base) / max(line.size, 1.0)
-        if pitch < 0 or pitch > self.body.pitch + PARAGRAPH_GAP:
+        if not self._at_line_pitch(line, previous):
             return False
         if kind == "heading":
             return True
