@@ -13,6 +13,8 @@ import numpy as np
 
 from qa.readers.lines import Line
 
+# a contents line's page number, figures or roman only: layout's running-page pattern also takes "(20)" and "- 7 -",
+# which in examdoc.pdf's margins are notes (a question's points)
 _PAGE_NUMBER = re.compile(r"\d{1,4}|[ivxlc]{1,8}")
 _LABEL = re.compile(r"[•‣◦▪∙–—*-]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]+)[.):]|\[\d{1,3}\]|\d+(?:\.\d+)*")  # item, section
 
