@@ -54,6 +54,27 @@ def prepare(
     return Asked(question, resolved.query, resolved.carried, replace(params, prefer=prefer))
 
 
+# passages ranked beyond those shown, so that a repeat dropped by ``distinct`` leaves the answer as long
+SPARE = 5
+
+
+def distinct(ranked: list[Ranked], passages: list[Passage]) -> tuple[list[Ranked], list[Passage]]:
+    """The ranked passages without those whose text an earlier one of the same source already quotes.
+
+    A document can set the same paragraph more than once (microtype's manual sets one paragraph four times to show
+    its settings; a report repeats a note): one answer quoting it three times shows the reader nothing new. The
+    same text from another document stays, as its citation differs.
+    """
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for r, passage in zip(ranked, passages, strict=True):
+        key = (passage.source, passage.text)
+        if key not in seen:
+            seen.add(key)
+            kept.append((r, passage))
+    return [r for r, _ in kept], [p for _, p in kept]
+
+
 def make_hits(
     snapshot: Index, asked: Asked, ranked: list[Ranked], passages: list[Passage], model: Model, background: float
 ) -> tuple[Hit, ...]:

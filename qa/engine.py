@@ -15,7 +15,7 @@ import numpy as np
 
 from qa.abstain import model_for, probe_questions
 from qa.access.names import collection_name
-from qa.answers import Asked, answer_of, make_hits, prepare
+from qa.answers import SPARE, Asked, answer_of, distinct, make_hits, prepare
 from qa.catalog import (
     DocumentInfo,
     Readable,
@@ -236,10 +236,11 @@ class Engine:
         timings: dict[str, float] = {"embed": embedded}
         t0 = time.perf_counter()
         params = asked.params
-        ranked = rank(snapshot, asked.searched, query, max(k, RERANKED) if params.reorders else k, params,
-                      stages=timings)  # fmt: skip
+        pool = max(k, RERANKED) if params.reorders else k
+        ranked = rank(snapshot, asked.searched, query, pool + SPARE, params, stages=timings)
         t1 = time.perf_counter()
-        passages = self.passages([r.row for r in ranked], snapshot)
+        ranked, passages = distinct(ranked, self.passages([r.row for r in ranked], snapshot))
+        ranked, passages = ranked[:pool], passages[:pool]
         if params.reorders:
             ranked, passages = reorder(
                 ranked, passages, asked.searched, snapshot.term_idf, params.proximity, params.bigram

@@ -290,3 +290,31 @@ def _engine_over(docs: Path, texts: dict[str, str], make_any_engine: Callable[..
     engine = make_any_engine()
     engine.add([docs])
     return engine
+
+
+def test_a_paragraph_a_document_repeats_is_quoted_once(tmp_path: Path, make_any_engine: Callable[..., Engine]) -> None:
+    # as microtype's manual, which sets one paragraph four times to show its settings: three of the five passages
+    # shown were that paragraph
+    shown = (
+        "Font expansion uses a wider or narrower variant of a font to make the spacing between words more even. "
+        "A font in a loose line is replaced by a wider variant, so that the spaces between its words shrink; in a "
+        "tight line a narrower variant lets the words stand further apart."
+    )
+    others = [
+        "Protrusion moves characters such as hyphens and full stops a little into the margin, so that the edge of "
+        "the text block looks straight to the eye. The amounts are set for each character in the font's settings.",
+        "Tracking adds or removes a small amount of space between all the letters of a word. It is used for small "
+        "capitals and for text set in capital letters, where the letters look too close together otherwise.",
+        "Kerning adjusts the space between two particular letters, such as a capital A next to a capital V. The "
+        "font's own kerning pairs are used, and additional ones can be declared for a font by its name.",
+        "Spacing adjusts the width of the space that follows punctuation such as full stops and commas. It is "
+        "known from French typesetting, where a thin space stands before colons, semicolons and question marks.",
+    ]
+    paragraphs = [shown, others[0], shown, others[1], shown, others[2], shown, others[3]]
+    texts = {"manual.txt": "\n\n".join(paragraphs), "notes.txt": shown}
+    engine = _engine_over(tmp_path / "docs", texts, make_any_engine)
+    answer = engine.ask("How does font expansion make the spacing between words more even?", k=5)
+    quoted = [(Path(h.passage.source).name, h.passage.text) for h in answer.hits]
+    assert len(quoted) == 5 and len(set(quoted)) == 5
+    assert ("manual.txt", shown) in quoted and ("notes.txt", shown) in quoted  # another document's copy stays
+    assert_verbatim(engine, answer)
