@@ -29,6 +29,7 @@ class _Unit:
     end: int
     para: int
     heading: bool = False
+    kind: str = "prose"  # or "code", "row" (of a table)
 
 
 def chunk_text(
@@ -49,7 +50,9 @@ def chunk_text(
         return fixed_chunks(text, settings.max_chars)
     fits = _Fitter(text, settings, count_tokens, count_many)
     chunks: list[Chunk] = []
-    given = [Para(b.start, b.end, b.kind == "heading", b.kind in ("row", "code")) for b in blocks] if blocks else None
+    given = [
+        Para(b.start, b.end, b.kind == "heading", b.kind in ("row", "code"), b.kind == "code") for b in blocks
+    ] if blocks else None  # fmt: skip
     for heading, paras in sections(text, given, page_starts, settings.min_chars):
         units = _units(text, heading, paras, fits)
         pages: dict[int, int] = {}  # paragraph -> the page it starts on
@@ -118,8 +121,12 @@ def _units(text: str, heading: Para | None, paras: list[Para], fits: _Fitter) ->
         pieces = [para] if para.row else split_sentences(text, para.start, para.end)
         for piece in pieces:
             for start, end in _split_long(text, piece.start, piece.end, fits):
-                units.append(_Unit(start, end, index))
+                units.append(_Unit(start, end, index, kind=_kind(para)))
     return units
+
+
+def _kind(para: Para) -> str:
+    return "code" if para.code else "row" if para.row else "prose"
 
 
 def _split_long(text: str, start: int, end: int, fits: _Fitter) -> list[tuple[int, int]]:
@@ -162,6 +169,8 @@ def _pack(
         current = groups[-1] if groups else None
         if current and all(u.heading for u in current):  # a heading stays with the text it introduces
             groups[-1:] = _balanced(current + para_units, fits, settings)
+        elif current and _keeps(fits.text, current, para_units) and fits.group(current + para_units):
+            current.extend(para_units)
         elif (
             current
             and current[-1].end - current[0].start < settings.min_chars
@@ -215,6 +224,20 @@ def _without_lone_figures(groups: list[list[_Unit]], pages: dict[int, int], fits
     if pending:
         out.append(pending)
     return out
+
+
+def _keeps(text: str, current: list[_Unit], following: list[_Unit]) -> bool:
+    """Whether a passage keeps the paragraph after it though that would start a passage of its own: a display
+    that its last sentence introduces ("Processors are applied from right to left, so that" / ">{\\ProcessorB}
+    >{\\ProcessorA} m"; "as follows:"), and the sentence that goes on after it in lower case ("would apply
+    \\ProcessorA followed by \\ProcessorB"), also over a page break, where the display so often falls."""
+    last, first = current[-1], following[0]
+    if last.kind == "prose" and first.kind == "code":
+        return text[last.end - 1] == ":" or text[last.end - 1].isalnum() or text[last.end - 1] == ","
+    if last.kind == "code" and first.kind == "prose" and text[first.start].islower():
+        opened = next((u for u in reversed(current) if u.kind != "code"), None)
+        return opened is not None and opened.kind == "prose" and _keeps(text, [opened], [last])
+    return False
 
 
 def _by_paragraph(units: list[_Unit]) -> list[list[_Unit]]:

@@ -25,6 +25,7 @@ class Para:
     end: int
     heading: bool = False
     row: bool = False  # a table row: packed with the rows around it, never cut into sentences
+    code: bool = False  # a line of a code listing or display (a row too: kept whole, packed with its lines)
 
 
 def _lines(text: str) -> list[Span | None]:
@@ -114,7 +115,7 @@ def sections(
         if is_heading and not (given is not None and short and same_page):
             sections.append((para, []))
         else:
-            current.append(Para(para.start, para.end, row=para.row))
+            current.append(Para(para.start, para.end, row=para.row, code=para.code))
     return [(h, ps) for h, ps in sections if h is not None or ps]
 
 

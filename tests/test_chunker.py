@@ -40,8 +40,8 @@ ODD_TEXTS = [
 ]
 
 
-def check(text: str, cs: ChunkSettings, count_tokens) -> None:
-    chunks = chunk_text(text, cs, count_tokens)
+def check(text: str, cs: ChunkSettings, count_tokens, pages: list[int] | None = None, blocks=()) -> None:
+    chunks = chunk_text(text, cs, count_tokens, pages or (), blocks=blocks)
     previous_end = 0
     for chunk in chunks:
         piece = text[chunk.start : chunk.end]
@@ -74,6 +74,29 @@ def test_offsets_and_limits_on_odd_texts(text: str, cs: ChunkSettings, embedder:
 )
 def test_offsets_property(text: str, cs: ChunkSettings, embedder: Embedder) -> None:
     check(text, cs, embedder.count_tokens)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(["para", "code", "row", "heading"]),
+            st.lists(st.sampled_from(["Word", "word", "so that", "as:", "end.", "x = 1;", "|", "é"]), min_size=1)
+            .map(" ".join),
+        ),
+        max_size=30,
+    ),
+    breaks=st.sets(st.integers(0, 29)),
+    cs=st.sampled_from(SETTINGS),
+)
+def test_offsets_property_over_a_layout_readers_blocks(
+    parts: list[tuple[str, str]], breaks: set[int], cs: ChunkSettings, embedder: Embedder
+) -> None:
+    # paragraphs, listings, table rows and headings in any order, page breaks anywhere (displays kept with the
+    # sentence that introduces them, also over a break): still exact, within the limits, nothing dropped
+    text, blocks = _blocks_of(parts)
+    pages = sorted(blocks[i].start for i in breaks if i < len(blocks))
+    check(text, cs, embedder.count_tokens, pages, blocks)
 
 
 def test_article_passages_follow_its_structure(embedder: Embedder) -> None:
@@ -132,3 +155,45 @@ def test_a_passage_with_no_letter_joins_a_neighbour_on_its_page() -> None:
     chunks = chunk_text(text, ChunkSettings(max_chars=800, min_chars=0), lambda t: len(t.split()), blocks=blocks)
     assert all(any(ch.isalpha() for ch in text[c.start : c.end]) for c in chunks)
     assert any(text[c.start : c.end].endswith("\n\n1") or text[c.start : c.end].startswith("1\n\n") for c in chunks)
+
+
+def _blocks_of(parts: list[tuple[str, str]]) -> tuple[str, list[Block]]:
+    """A text of ``(kind, text)`` blocks one after the other, as a layout reader gives them."""
+    text, blocks = "", []
+    for kind, part in parts:
+        text += "\n\n" if text else ""
+        blocks.append(Block(len(text), len(text) + len(part), kind))
+        text += part
+    return text, blocks
+
+
+@pytest.mark.parametrize("page_break", [False, True])
+@pytest.mark.parametrize("intro_end", [" so that", " as follows:", "."])
+def test_a_display_stays_with_the_sentence_that_introduces_it(page_break: bool, intro_end: str) -> None:
+    # usrguide.pdf: "Processors are applied from right to left, so that" / [page 11] ">{\ProcessorB} >{\ProcessorA}
+    # m" / "would apply \ProcessorA followed by \ProcessorB": three passages, the answer in none of them whole
+    intro = "Each argument processor is specified by its own syntax in the argument specification. " * 3
+    intro += "Processors are applied from right to left" + intro_end
+    after = "would apply the first processor followed by the second to the tokens grabbed by the argument."
+    rest = "The split processor divides the argument given at each occurrence of the tokens into parts. " * 3
+    text, blocks = _blocks_of(
+        [("para", intro), ("code", r">{\ProcessorB} >{\ProcessorA} m"), ("para", after), ("para", rest.strip())]
+    )
+    pages = [blocks[1].start] if page_break else []
+    chunks = chunk_text(text, ChunkSettings(), lambda t: len(t.split()), pages, blocks=blocks)
+    passages = [text[c.start : c.end] for c in chunks]
+    introduced = intro_end != "."
+    assert any(p.startswith(intro) and p.endswith(after) for p in passages) == introduced
+    if introduced:
+        assert passages[-1] == rest.strip()  # a new sentence after the display is a passage of its own
+    else:
+        assert intro in passages  # a sentence that ends is no introduction: the display starts a passage
+
+
+def test_a_display_too_long_for_the_passage_is_left_to_itself() -> None:
+    intro = "The listing below shows the whole configuration file of the package, line by line, as follows:"
+    intro = "This section describes the configuration file that the package reads at start. " * 3 + intro
+    lines = [("code", f"setting{n} = value{n}  % the {n}th setting of the configuration") for n in range(40)]
+    text, blocks = _blocks_of([("para", intro), *lines])
+    chunks = chunk_text(text, ChunkSettings(), lambda t: len(t.split()), blocks=blocks)
+    assert text[chunks[0].start : chunks[0].end] == intro

@@ -43,8 +43,9 @@ _ZIPPED = ("docx", "pptx", "xlsx", "epub", "odt")
 # pdf 8 and image 6: a lower-case line in a size a little off goes on with the open sentence above it; pdf 9 and
 # image 7: a contents entry at the page's edge keeps its page number (no margin note); pdf 10: more typewriter faces
 # by name (CMSLTT, SFTT, t1xtt, 12 Pitch), and a typewriter word that ends a sentence of prose goes on with it;
-# pdf 11: a footnote's raised mark set a space before its text is one line with it
-READER_VERSIONS = {"pdf": 11, "image": 7, "pptx": 2}
+# pdf 11: a footnote's raised mark set a space before its text is one line with it; pdf 12 and image 8: a display
+# (code) stays in the passage of the sentence that introduces it (qa.chunker, ``_keeps``)
+READER_VERSIONS = {"pdf": 12, "image": 8, "pptx": 2}
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 PageProgress = Callable[[int, int], None]
 SUPPORTED = ", ".join(sorted(FORMATS))
