@@ -335,3 +335,19 @@ def test_a_typewriter_word_that_ends_a_sentence_of_prose_goes_on_with_it(tmp_pat
         ("para", "and then, with some space above it,"),
         ("code", "\\end{questions}"),
     ]
+
+
+def test_a_table_row_with_one_gap_is_a_row_where_it_stands_level_with_the_row_above(tmp_path: Path) -> None:
+    # usrguide.pdf: "\MakeUppercase{Some text $y = mx + c$}   SOME TEXT y = mx + c" has word gaps beside its wide
+    # one, "\MakeUppercase{\NoCaseChange{iPhone}}   iPhone" below it has only the wide one, as a justified line's
+    # words might: with its cell level with the row above's it is that table's next row, not prose run on
+    intro = (50, 100, "The case of the input is changed as the following table shows for two inputs.", 11, False)
+    table = [
+        (50, 130, "Some text y = mx + c", 11, False), (250, 130, "SOME TEXT Y = MX + C", 11, False),
+        (50, 146, "NoCaseChange{iPhone}", 11, False), (250, 146, "iPhone", 11, False),
+    ]  # fmt: skip
+    # a line of prose below, one gap wide by chance, and not level with a cell: stays prose
+    after = [(50, 176, "Robust", 11, False), (120, 176, "commands.", 11, False)]
+    doc = load(make_layout_pdf(tmp_path / "two.pdf", [[intro, *table, *after]]))
+    assert "Some text y = mx + c | SOME TEXT Y = MX + C\nNoCaseChange{iPhone} | iPhone" in doc.text
+    assert doc.text.endswith("\n\nRobust commands.")

@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import replace
 
 from qa.readers.floats import floats_after_paragraphs
-from qa.readers.lines import Layout, Line, Page, figures_row, make_line
+from qa.readers.lines import Layout, Line, Page, figures_row, make_line, only_wide_gaps
 from qa.readers.notes import footnotes_last, margin_notes
 from qa.readers.paragraphs import ParagraphWriter, Style
 from qa.readers.row_labels import attach_row_labels
@@ -51,7 +51,10 @@ _PAGE_NUMBER = re.compile(r"^\W*(page\s*)?(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?\W*$",
 def assemble(pages: list[Page]) -> Layout:
     """The document's text from its pages' lines (see the module's docstring for the rules)."""
     body = _body_style(pages)
-    kept = [_rows_in_tables(attach_row_labels(_without_rules(lines))) for lines in _drop_running(pages, body.size)]
+    kept = [
+        _rows_in_tables(attach_row_labels(_aligned_rows(_without_rules(lines))))
+        for lines in _drop_running(pages, body.size)
+    ]
     styles = _page_styles(pages, body)
     ordered = []
     for page, lines, style in zip(pages, kept, styles, strict=True):
@@ -88,6 +91,29 @@ def _rows_in_tables(lines: list[Line]) -> list[Line]:
             line = replace(line, cells=[])
         kept.append(line)
     return kept
+
+
+def _aligned_rows(lines: list[Line]) -> list[Line]:
+    """The lines, those whose gaps are all wide given cells where they stand level with a table row's
+    (``_aligned_cells``), before the rows' wrapped labels are put back."""
+    rows = [ln for ln in lines if ln.cells]
+    return [ln if ln.cells or not rows else _aligned_cells(ln, rows) for ln in lines]
+
+
+def _aligned_cells(line: Line, rows: list[Line]) -> Line:
+    """The line with cells where its gaps, all wide, open a word level with a cell of a table row next to it: the
+    next row of a two-column table, whose one gap has no word gap beside it to tell it from a justified line's
+    (usrguide.pdf's "\\MakeUppercase{\\NoCaseChange{iPhone}}   iPhone" under "... c$}   SOME TEXT y = mx + c")."""
+    gaps = only_wide_gaps(line)
+    if not gaps:
+        return line
+    starts = [
+        float(row.boxes[c, 0]) for row in rows
+        if max(row.top - line.bottom, line.top - row.bottom) < 2.5 * line.size and row.x0 < line.x1 and line.x0 < row.x1
+        for c in row.cells
+    ]  # fmt: skip
+    aligned = [i for i in gaps if any(abs(float(line.boxes[i, 0]) - x) < 0.5 * line.size for x in starts)]
+    return replace(line, cells=aligned) if aligned else line
 
 
 def _body_style(pages: list[Page]) -> Style:

@@ -216,6 +216,40 @@ def _with_cells(line: Line) -> Line:
     return line
 
 
+def only_wide_gaps(line: Line) -> list[int]:
+    """Where its words start, for a line whose every gap is wide enough to part table cells: the cells of a row
+    that ``_cells`` cannot tell from a justified line's words, having no word gap to compare its gaps with
+    ("\\MakeUppercase{\\NoCaseChange{iPhone}}   iPhone"); empty for any other line."""
+    gaps, logos = _gaps(line)
+    wide = _wide(line, gaps)
+    return [i for i, _ in wide] if wide and len(wide) == len(gaps) and not logos else []
+
+
+def _gaps(line: Line) -> tuple[list[tuple[int, float]], int]:
+    """The gaps between words (the index of the word after each, its width), and how many follow a logo boxed
+    too narrow (word gaps, whatever their width)."""
+    gaps: list[tuple[int, float]] = []
+    logos = 0
+    previous_end = None
+    for i, ch in enumerate(line.chars):
+        if ch == " " or np.isnan(line.boxes[i, 0]):
+            continue
+        if previous_end is not None and i > 0 and line.chars[i - 1] == " ":
+            if _boxed_too_narrow(line, i - 1):
+                logos += 1
+            else:
+                gaps.append((i, float(line.boxes[i, 0] - previous_end)))
+        previous_end = line.boxes[i, 2]
+    return gaps, logos
+
+
+def _wide(line: Line, gaps: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    wide = [(i, g) for i, g in gaps if g > CELL_GAP * line.size]
+    if wide and _numbered_heading(line.chars, wide[0][0]):
+        wide = wide[1:]  # a section number and its title, alone or as a table's first cell ("3.3 Font expansion")
+    return wide
+
+
 def figures_row(text: str) -> bool:
     """Whether most of a line's words hold digits: a table's row of figures."""
     words = text.split()
@@ -247,21 +281,8 @@ def _cells(line: Line) -> list[int]:
     (each under half as wide), or when every gap is wide and most words hold digits (a row of figures).
     A line whose gaps are all wide and even is justified prose, not a table row.
     """
-    gaps: list[tuple[int, float]] = []  # (index of the word after the gap, gap width)
-    logos = 0  # gaps after a logo boxed too narrow: word gaps, whatever their width
-    previous_end = None
-    for i, ch in enumerate(line.chars):
-        if ch == " " or np.isnan(line.boxes[i, 0]):
-            continue
-        if previous_end is not None and i > 0 and line.chars[i - 1] == " ":
-            if _boxed_too_narrow(line, i - 1):
-                logos += 1
-            else:
-                gaps.append((i, float(line.boxes[i, 0] - previous_end)))
-        previous_end = line.boxes[i, 2]
-    wide = [(i, g) for i, g in gaps if g > CELL_GAP * line.size]
-    if wide and _numbered_heading(line.chars, wide[0][0]):
-        wide = wide[1:]  # a section number and its title, alone or as a table's first cell ("3.3 Font expansion")
+    gaps, logos = _gaps(line)
+    wide = _wide(line, gaps)
     if not wide:
         return []
     normal = [g for _, g in gaps if g <= CELL_GAP * line.size] + [0.0] * logos
