@@ -62,8 +62,19 @@ _ABBREVIATIONS = frozenset(
         "sgt",
         "u.s",
         "u.k",
+        "resp",  # "for PDF resp. DVI mode" (microtype's manual): these four never end a sentence
+        "viz",
+        "esp",
+        "ca",
     ]
 )
+# Abbreviations that end a sentence only when no number follows them: papers cite "Eq. (3)", "Ref. [6]",
+# "Sect. 5", "Vol. 48 No. 5", "pp. 22", "p. 3" (asmeconf, ascelike, apsguide), and each broke a sentence in two.
+_BEFORE_NUMBER = frozenset(
+    ("eq", "eqs", "sec", "secs", "sect", "ch", "chap", "ref", "refs", "vol", "vols", "no", "nos", "pp", "p", "tab",
+     "thm", "art", "para")
+)
+_NUMBER_AFTER = re.compile(r"\s+[(\[]?\d")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 
 
@@ -76,6 +87,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
         return False
     word = match.group(1).lower().strip(".")
     if word in _ABBREVIATIONS:
+        return True
+    if word in _BEFORE_NUMBER and _NUMBER_AFTER.match(text, dot + 1):
         return True
     return len(word) == 1 and word.isalpha() and word.upper() == match.group(1)[-1]
 

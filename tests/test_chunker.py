@@ -136,6 +136,24 @@ def test_sentences() -> None:
     assert "He said \u201cno.\u201d" in found and "Why?" in found
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Abbreviate the labels when they do not start a sentence, as in Eq. (3) and Fig. 1.",
+        "A reference may be named with an abbreviation, as in Ref. [6], and entered as in Sect. 5 or on p. 12.",
+        "ASME Journal of Tribology Vol. 48 No. 5 (2002): pp. 2000-2008.",
+        "It is not necessary to load the package with different options, e.g., for PDF resp. DVI mode.",
+        "As shown on the ASCE website (ca. 2013) and in Ch. 7, viz. the older style.",
+    ],
+)
+def test_an_abbreviation_before_a_number_ends_no_sentence(text: str) -> None:
+    # each of these was cut into two or three sentences (asmeconf, ascelike, microtype): the answer sentence, and
+    # the sentence whose cosine the dense side takes, was a fragment such as "Fig. 1." or "DVI mode)."
+    after = " The answer was No. Then P. Smith wrote on p. 3 of it."
+    found = [(text + after)[s.start : s.end] for s in split_sentences(text + after)]
+    assert found == [text, "The answer was No.", "Then P. Smith wrote on p. 3 of it."]
+
+
 @pytest.mark.parametrize("text", [ARTICLE, *ODD_TEXTS], ids=range(len(ODD_TEXTS) + 1))
 def test_batch_counting_cuts_the_same_passages(text: str, embedder: Embedder) -> None:
     for cs in SETTINGS:
