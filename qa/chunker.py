@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.config import ChunkSettings
+from qa.lexical import tokenize
 from qa.sections import Para, heading_text, sections
 from qa.sentences import split_sentences
 from qa.types import Block, Chunk, Span
@@ -165,11 +166,17 @@ def _pack(
     fits: _Fitter,
 ) -> list[Chunk]:
     groups: list[list[_Unit]] = []
-    for para_units in _by_paragraph(units):
+    paragraphs = _by_paragraph(units)
+    for number, para_units in enumerate(paragraphs):
         current = groups[-1] if groups else None
+        following = paragraphs[number + 1] if number + 1 < len(paragraphs) else None
         if current and all(u.heading for u in current):  # a heading stays with the text it introduces
             groups[-1:] = _balanced(current + para_units, fits, settings)
-        elif current and _keeps(fits.text, current, para_units) and fits.group(current + para_units):
+        elif (
+            current
+            and _goes_with(fits.text, current, para_units, following, settings.min_chars)
+            and fits.group(current + para_units)
+        ):
             current.extend(para_units)
         elif (
             current
@@ -238,6 +245,48 @@ def _keeps(text: str, current: list[_Unit], following: list[_Unit]) -> bool:
         opened = next((u for u in reversed(current) if u.kind != "code"), None)
         return opened is not None and opened.kind == "prose" and _keeps(text, [opened], [last])
     return False
+
+
+def _goes_with(
+    text: str, current: list[_Unit], paragraph: list[_Unit], following: list[_Unit] | None, min_chars: int
+) -> bool:
+    """Whether the passage so far keeps the paragraph after it (``_keeps``), or the short display it shows
+    (``_illustrates``); both also over a page break, where a display so often falls."""
+    return _keeps(text, current, paragraph) or _illustrates(text, current, paragraph, following, min_chars)
+
+
+def _illustrates(
+    text: str, current: list[_Unit], display: list[_Unit], following: list[_Unit] | None, min_chars: int
+) -> bool:
+    """Whether a short display (a listing, a table of input and output) shows what the sentence before it says
+    and not what the paragraph after it begins: it shares a term with that sentence and none with the next
+    paragraph's first. usrguide.pdf's "Input can be excluded from case changing using the command \\NoCaseChange."
+    / "\\MakeUppercase{\\NoCaseChange{iPhone}} | iPhone" / "To allow robust commands ..." went with the paragraph
+    after it, which a short passage joins; a command's signature ("\\ProcessList {list} {function}") names what the
+    paragraph after it describes, and goes with it as before."""
+    last = current[-1]
+    if last.kind != "prose" or any(u.kind == "prose" for u in display) or not following:
+        return False
+    if display[-1].end - display[0].start >= min_chars or not _is_sentence(text, following[0]):
+        return False
+    if text[last.end - 1] not in ".!?" or not text[last.start].isupper():  # not a contents line, nor a scrap
+        return False
+    shown = _terms(text[display[0].start : display[-1].end])
+    return bool(shown & _terms(text[last.start : last.end])) and not shown & _terms(
+        text[following[0].start : following[0].end]
+    )
+
+
+def _is_sentence(text: str, unit: _Unit) -> bool:
+    """A sentence of prose: a capital, five words or more, a full stop (not a table's "(in thousands)")."""
+    piece = text[unit.start : unit.end]
+    return unit.kind == "prose" and piece[0].isupper() and piece[-1] in ".!?:" and len(piece.split()) >= 5
+
+
+def _terms(text: str) -> set[str]:
+    """The index's own terms of a text, without figures (a year in a table's head is no topic): stemmed, stop
+    words dropped."""
+    return {term for term in tokenize(text) if not any(ch.isdigit() for ch in term)}
 
 
 def _by_paragraph(units: list[_Unit]) -> list[list[_Unit]]:

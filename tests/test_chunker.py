@@ -208,6 +208,32 @@ def test_a_display_stays_with_the_sentence_that_introduces_it(page_break: bool, 
         assert intro in passages  # a sentence that ends is no introduction: the display starts a passage
 
 
+@pytest.mark.parametrize("page_break", [False, True])
+@pytest.mark.parametrize("kind", ["row", "code"])
+@pytest.mark.parametrize("next_names_it", [False, True])
+def test_a_short_display_goes_with_the_sentence_whose_terms_it_shows(
+    page_break: bool, kind: str, next_names_it: bool
+) -> None:
+    # usrguide.pdf: "... using the command \NoCaseChange." / [page 21] "\MakeUppercase{\NoCaseChange{iPhone}}" /
+    # "To allow robust commands ...": the example went with the paragraph after it, the answer sentence without it.
+    # A command's signature before the paragraph that describes it ("\ProcessList {list}" / "... \ProcessList is
+    # available") stays with that paragraph.
+    before = "The input given to these commands is expanded before case changing is applied. " * 3
+    before += r"Input can be excluded from case changing using the command \NoCaseChange."
+    shown = [r"\MakeUppercase{Some text} | SOME TEXT", r"\MakeUppercase{\NoCaseChange{iPhone}} | iPhone"]
+    after = r"The command \NoCaseChange can be nested." if next_names_it else "To allow robust macros, two more exist."
+    after += " They are described in the next paragraphs of this section, one after the other, with examples." * 2
+    text, blocks = _blocks_of([("para", before), *[(kind, line) for line in shown], ("para", after)])
+    pages = [blocks[1].start] if page_break else []
+    chunks = chunk_text(text, ChunkSettings(), lambda t: len(t.split()), pages, blocks=blocks)
+    passages = [text[c.start : c.end] for c in chunks]
+    display = text[blocks[1].start : blocks[2].end]
+    if next_names_it:
+        assert passages == [before, display + "\n\n" + after]
+    else:
+        assert passages == [before + "\n\n" + display, after]
+
+
 def test_a_display_too_long_for_the_passage_is_left_to_itself() -> None:
     intro = "The listing below shows the whole configuration file of the package, line by line, as follows:"
     intro = "This section describes the configuration file that the package reads at start. " * 3 + intro
