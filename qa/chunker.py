@@ -278,9 +278,12 @@ def _illustrates(
 
 
 def _is_sentence(text: str, unit: _Unit) -> bool:
-    """A sentence of prose: a capital, five words or more, a full stop (not a table's "(in thousands)")."""
+    """A sentence of prose: a capital, five words or more, a full stop at its end or within it (not a table's
+    "(in thousands)"). Within: usrguide's "... two additional control commands are available. \\CaseSwitch
+    allows ..." is one unit, as no sentence is taken to begin with a command's backslash."""
     piece = text[unit.start : unit.end]
-    return unit.kind == "prose" and piece[0].isupper() and piece[-1] in ".!?:" and len(piece.split()) >= 5
+    ended = piece[-1] in ".!?:" or any(mark + " " in piece for mark in ".!?")
+    return unit.kind == "prose" and piece[0].isupper() and ended and len(piece.split()) >= 5
 
 
 def _terms(text: str) -> set[str]:

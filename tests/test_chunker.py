@@ -211,8 +211,9 @@ def test_a_display_stays_with_the_sentence_that_introduces_it(page_break: bool, 
 @pytest.mark.parametrize("page_break", [False, True])
 @pytest.mark.parametrize("kind", ["row", "code"])
 @pytest.mark.parametrize("next_names_it", [False, True])
+@pytest.mark.parametrize("runs_on", [False, True])
 def test_a_short_display_goes_with_the_sentence_whose_terms_it_shows(
-    page_break: bool, kind: str, next_names_it: bool
+    page_break: bool, kind: str, next_names_it: bool, runs_on: bool
 ) -> None:
     # usrguide.pdf: "... using the command \NoCaseChange." / [page 21] "\MakeUppercase{\NoCaseChange{iPhone}}" /
     # "To allow robust commands ...": the example went with the paragraph after it, the answer sentence without it.
@@ -222,7 +223,10 @@ def test_a_short_display_goes_with_the_sentence_whose_terms_it_shows(
     before += r"Input can be excluded from case changing using the command \NoCaseChange."
     shown = [r"\MakeUppercase{Some text} | SOME TEXT", r"\MakeUppercase{\NoCaseChange{iPhone}} | iPhone"]
     after = r"The command \NoCaseChange can be nested." if next_names_it else "To allow robust macros, two more exist."
-    after += " They are described in the next paragraphs of this section, one after the other, with examples." * 2
+    if runs_on:  # no sentence starts at a backslash: the paragraph's first unit runs on to where the page cuts it
+        after += r" \CaseSwitch gives the result for each of the four possible cases"
+    else:
+        after += " They are described in the next paragraphs of this section, one after the other, with examples." * 2
     text, blocks = _blocks_of([("para", before), *[(kind, line) for line in shown], ("para", after)])
     pages = [blocks[1].start] if page_break else []
     chunks = chunk_text(text, ChunkSettings(), lambda t: len(t.split()), pages, blocks=blocks)
