@@ -11,10 +11,9 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from qa.config import ChunkSettings
-from qa.lexical import tokenize
+from qa.displays import Unit, goes_with
 from qa.sections import Para, heading_text, sections
 from qa.sentences import split_sentences
 from qa.types import Block, Chunk, Span
@@ -22,15 +21,6 @@ from qa.types import Block, Chunk, Span
 TokenCounter = Callable[[str], int]
 
 SHORT_CHARS = 80  # a passage shorter than this is a fragment more often than an answer
-
-
-@dataclass(frozen=True)
-class _Unit:
-    start: int
-    end: int
-    para: int
-    heading: bool = False
-    kind: str = "prose"  # or "code", "row" (of a table)
 
 
 def chunk_text(
@@ -82,12 +72,12 @@ class _Fitter:
         self.count_many = count_many or (lambda texts: [count_tokens(t) for t in texts])
         self.unit_tokens: dict[tuple[int, int], int] = {}
 
-    def learn(self, units: list[_Unit]) -> None:
+    def learn(self, units: list[Unit]) -> None:
         spans = [(u.start, u.end) for u in units if (u.start, u.end) not in self.unit_tokens]
         counts = self.count_many([self.text[s:e] for s, e in spans]) if spans else []
         self.unit_tokens.update(zip(spans, counts, strict=True))
 
-    def group(self, units: Sequence[_Unit], max_chars: int | None = None) -> bool:
+    def group(self, units: Sequence[Unit], max_chars: int | None = None) -> bool:
         """Whether the span from the first unit to the last is within the limits."""
         start, end = units[0].start, units[-1].end
         limit = self.settings.max_tokens
@@ -110,11 +100,11 @@ class _Fitter:
         return length <= self.settings.max_tokens or self.count_tokens(self.text[start:end]) <= self.settings.max_tokens
 
 
-def _units(text: str, heading: Para | None, paras: list[Para], fits: _Fitter) -> list[_Unit]:
+def _units(text: str, heading: Para | None, paras: list[Para], fits: _Fitter) -> list[Unit]:
     units = []
     if heading is not None:
         pieces = _split_long(text, heading.start, heading.end, fits)
-        units = [_Unit(start, end, -1, heading=True) for start, end in pieces]
+        units = [Unit(start, end, -1, heading=True) for start, end in pieces]
     index = -1
     for number, para in enumerate(paras):
         if not (para.row and number and paras[number - 1].row):
@@ -122,7 +112,7 @@ def _units(text: str, heading: Para | None, paras: list[Para], fits: _Fitter) ->
         pieces = [para] if para.row else split_sentences(text, para.start, para.end)
         for piece in pieces:
             for start, end in _split_long(text, piece.start, piece.end, fits):
-                units.append(_Unit(start, end, index, kind=_kind(para)))
+                units.append(Unit(start, end, index, kind=_kind(para)))
     return units
 
 
@@ -159,13 +149,13 @@ def _split_long(text: str, start: int, end: int, fits: _Fitter) -> list[tuple[in
 
 
 def _pack(
-    units: list[_Unit],
+    units: list[Unit],
     pages: dict[int, int],
     heading_text: str | None,
     settings: ChunkSettings,
     fits: _Fitter,
 ) -> list[Chunk]:
-    groups: list[list[_Unit]] = []
+    groups: list[list[Unit]] = []
     paragraphs = _by_paragraph(units)
     for number, para_units in enumerate(paragraphs):
         current = groups[-1] if groups else None
@@ -174,7 +164,7 @@ def _pack(
             groups[-1:] = _balanced(current + para_units, fits, settings)
         elif (
             current
-            and _goes_with(fits.text, current, para_units, following, settings.min_chars)
+            and goes_with(fits.text, current, para_units, following, settings.min_chars)
             and fits.group(current + para_units)
         ):
             current.extend(para_units)
@@ -209,12 +199,12 @@ def _pack(
     ]
 
 
-def _without_lone_figures(groups: list[list[_Unit]], pages: dict[int, int], fits: _Fitter) -> list[list[_Unit]]:
+def _without_lone_figures(groups: list[list[Unit]], pages: dict[int, int], fits: _Fitter) -> list[list[Unit]]:
     """A group with no letter in it (an equation's stray index, a number set apart) joins a neighbour on its
     page: a passage that is only "1" answers nothing and cannot be cited sensibly."""
     text = fits.text
-    out: list[list[_Unit]] = []
-    pending: list[_Unit] = []
+    out: list[list[Unit]] = []
+    pending: list[Unit] = []
     for group in groups:
         if pending and pages[pending[-1].para] == pages[group[0].para] and fits.group(pending + group):
             group = pending + group
@@ -233,67 +223,8 @@ def _without_lone_figures(groups: list[list[_Unit]], pages: dict[int, int], fits
     return out
 
 
-def _keeps(text: str, current: list[_Unit], following: list[_Unit]) -> bool:
-    """Whether a passage keeps the paragraph after it though that would start a passage of its own: a display
-    that its last sentence introduces ("Processors are applied from right to left, so that" / ">{\\ProcessorB}
-    >{\\ProcessorA} m"; "as follows:"), and the sentence that goes on after it in lower case ("would apply
-    \\ProcessorA followed by \\ProcessorB"), also over a page break, where the display so often falls."""
-    last, first = current[-1], following[0]
-    if last.kind == "prose" and first.kind == "code":
-        return text[last.end - 1] == ":" or text[last.end - 1].isalnum() or text[last.end - 1] == ","
-    if last.kind == "code" and first.kind == "prose" and text[first.start].islower():
-        opened = next((u for u in reversed(current) if u.kind != "code"), None)
-        return opened is not None and opened.kind == "prose" and _keeps(text, [opened], [last])
-    return False
-
-
-def _goes_with(
-    text: str, current: list[_Unit], paragraph: list[_Unit], following: list[_Unit] | None, min_chars: int
-) -> bool:
-    """Whether the passage so far keeps the paragraph after it (``_keeps``), or the short display it shows
-    (``_illustrates``); both also over a page break, where a display so often falls."""
-    return _keeps(text, current, paragraph) or _illustrates(text, current, paragraph, following, min_chars)
-
-
-def _illustrates(
-    text: str, current: list[_Unit], display: list[_Unit], following: list[_Unit] | None, min_chars: int
-) -> bool:
-    """Whether a short display (a listing, a table of input and output) shows what the sentence before it says
-    and not what the paragraph after it begins: it shares a term with that sentence and none with the next
-    paragraph's first. usrguide.pdf's "Input can be excluded from case changing using the command \\NoCaseChange."
-    / "\\MakeUppercase{\\NoCaseChange{iPhone}} | iPhone" / "To allow robust commands ..." went with the paragraph
-    after it, which a short passage joins; a command's signature ("\\ProcessList {list} {function}") names what the
-    paragraph after it describes, and goes with it as before."""
-    last = current[-1]
-    if last.kind != "prose" or any(u.kind == "prose" for u in display) or not following:
-        return False
-    if display[-1].end - display[0].start >= min_chars or not _is_sentence(text, following[0]):
-        return False
-    if text[last.end - 1] not in ".!?" or not text[last.start].isupper():  # not a contents line, nor a scrap
-        return False
-    shown = _terms(text[display[0].start : display[-1].end])
-    return bool(shown & _terms(text[last.start : last.end])) and not shown & _terms(
-        text[following[0].start : following[0].end]
-    )
-
-
-def _is_sentence(text: str, unit: _Unit) -> bool:
-    """A sentence of prose: a capital, five words or more, a full stop at its end or within it (not a table's
-    "(in thousands)"). Within: usrguide's "... two additional control commands are available. \\CaseSwitch
-    allows ..." is one unit, as no sentence is taken to begin with a command's backslash."""
-    piece = text[unit.start : unit.end]
-    ended = piece[-1] in ".!?:" or any(mark + " " in piece for mark in ".!?")
-    return unit.kind == "prose" and piece[0].isupper() and ended and len(piece.split()) >= 5
-
-
-def _terms(text: str) -> set[str]:
-    """The index's own terms of a text, without figures (a year in a table's head is no topic): stemmed, stop
-    words dropped."""
-    return {term for term in tokenize(text) if not any(ch.isdigit() for ch in term)}
-
-
-def _by_paragraph(units: list[_Unit]) -> list[list[_Unit]]:
-    runs: list[list[_Unit]] = []
+def _by_paragraph(units: list[Unit]) -> list[list[Unit]]:
+    runs: list[list[Unit]] = []
     for unit in units:
         if runs and runs[-1][-1].para == unit.para:
             runs[-1].append(unit)
@@ -302,7 +233,7 @@ def _by_paragraph(units: list[_Unit]) -> list[list[_Unit]]:
     return runs
 
 
-def _balanced(units: list[_Unit], fits: _Fitter, settings: ChunkSettings) -> list[list[_Unit]]:
+def _balanced(units: list[Unit], fits: _Fitter, settings: ChunkSettings) -> list[list[Unit]]:
     """Greedy groups of one paragraph's units; evened out so the last group is not a scrap."""
     greedy = _greedy(units, fits, settings.max_chars)
     if len(greedy) < 2:
@@ -313,8 +244,8 @@ def _balanced(units: list[_Unit], fits: _Fitter, settings: ChunkSettings) -> lis
     return even if len(even) <= len(greedy) else greedy
 
 
-def _greedy(units: list[_Unit], fits: _Fitter, max_chars: int) -> list[list[_Unit]]:
-    groups: list[list[_Unit]] = []
+def _greedy(units: list[Unit], fits: _Fitter, max_chars: int) -> list[list[Unit]]:
+    groups: list[list[Unit]] = []
     for unit in units:
         if groups and fits.group([*groups[-1], unit], max_chars):
             groups[-1].append(unit)
