@@ -44,10 +44,10 @@ _ZIPPED = ("docx", "pptx", "xlsx", "epub", "odt")
 # image 7: a contents entry at the page's edge keeps its page number (no margin note); pdf 10: more typewriter faces
 # by name (CMSLTT, SFTT, t1xtt, 12 Pitch), and a typewriter word that ends a sentence of prose goes on with it;
 # pdf 11: a footnote's raised mark set a space before its text is one line with it; pdf 12 and image 8: a display
-# (code) stays in the passage of the sentence that introduces it (qa.displays); pdf 13 and image 9: a
-# line whose gaps are all wide is a table row where a cell of it stands level with a row's next to it; pdf 14 and
-# image 10: a short display goes with the sentence whose terms it shows (qa.displays); pdf 15
-# and image 11: also where the sentence after it runs on past a full stop
+# (code) stays in the passage of the sentence that introduces it (qa.displays); pdf 13 and image 9: a line whose
+# gaps are all wide is a table row where a cell of it stands level with a row's next to it; pdf 14 and image 10: a
+# short display goes with the sentence whose terms it shows (qa.displays); pdf 15 and image 11: also where the
+# sentence after it runs on past a full stop
 READER_VERSIONS = {"pdf": 15, "image": 11, "pptx": 2}
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 PageProgress = Callable[[int, int], None]
