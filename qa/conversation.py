@@ -20,9 +20,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.lexical import STOPWORDS, tokenize
+from qa.lexical import tokenize
 from qa.search import SearchParams, rank
 from qa.stores.base import Index
+from qa.words import STOPWORDS
 
 # Words that stand for something named before. "that", "this", "there" are left out: far more often they are
 # a conjunction, a determiner or a place word than a reference back.
