@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from qa.words import STOPWORDS
+from qa.words import COMMON_WORDS, STOPWORDS
 
 # term-frequency saturation of a passage's own BM25: short passages (median ~270 characters) that repeat a term,
 # a code listing's "verbatim ... footnote ... footnotes", outscored the one sentence that answers; 0.8 measured
@@ -26,6 +26,9 @@ K1 = 0.8
 PAGE_K1 = 1.2  # a page's BM25 keeps Lucene's default (0.8 or 1.5 measured: no better over all sets)
 B = 0.75
 PAGE_WEIGHT = 1.0  # of the page's BM25 in a passage's score (0.5 and 1.5 measured: both lower over all sets)
+# of its idf that a question's term weighs when a common English word gives it ("get", "go", "still", "work":
+# qa.words.COMMON_WORDS); 0.35 and 0.65 measured lower over all sets (docs/EVALUATION.md, "Common words")
+COMMON_WEIGHT = 0.5
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:'[^\W\d_]+)?|\d*[^\W_]+", re.UNICODE)
 
 
@@ -62,6 +65,18 @@ def tokenize(text: str) -> list[str]:
     words = [w for w in (m.group(0) for m in _TOKEN.finditer(text.lower().translate(_APOSTROPHES))) if not _is_stop(w)]
     stemmer = _stemmer()
     return stemmer.stemWords(words) if stemmer is not None else words  # type: ignore[attr-defined]
+
+
+def query_weights(question: str) -> dict[str, float]:
+    """The question's terms, each with the share of its idf it weighs in BM25 and term proximity: 1, or
+    ``COMMON_WEIGHT`` for a term that a word common in any English text gives (``qa.words.COMMON_WORDS``)."""
+    weights: dict[str, float] = {}
+    for match in _TOKEN.finditer(question.lower().translate(_APOSTROPHES)):
+        word = match.group(0)
+        share = COMMON_WEIGHT if word in COMMON_WORDS else 1.0
+        for term in tokenize(word):
+            weights[term] = min(weights.get(term, 1.0), share)
+    return weights
 
 
 _STEMS: dict[str, str] = {}  # word -> its stem, for ``terms_at`` (cleared past 200,000 words)
@@ -171,13 +186,16 @@ class Lexical:
         return (in_row / total, in_corpus / total) if total else (0.0, 0.0)
 
     def scores(self, question: str) -> np.ndarray:
-        """BM25 score of every passage for the question (zeros where no term matches)."""
-        ids = sorted({self.term_ids[t] for t in tokenize(question) if t in self.term_ids})
-        if not ids:
+        """BM25 score of every passage for the question (zeros where no term matches), each term weighed by its
+        share (``query_weights``)."""
+        shares = {self.term_ids[t]: share for t, share in query_weights(question).items() if t in self.term_ids}
+        if not shares:
             return np.zeros(self.size, dtype=np.float32)
-        scores = np.asarray(self.weights[ids].sum(axis=0)).ravel()
+        ids = sorted(shares)
+        weights = np.array([shares[i] for i in ids], dtype=np.float32)
+        scores = np.asarray(self.weights[ids].T @ weights).ravel()
         if self.page_weights is not None:
-            page_scores = np.asarray(self.page_weights[ids].sum(axis=0)).ravel()
+            page_scores = np.asarray(self.page_weights[ids].T @ weights).ravel()
             run_pages, run_lengths = self._runs
             scores += PAGE_WEIGHT * np.repeat(page_scores[run_pages], run_lengths)
         return scores

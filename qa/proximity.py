@@ -2,8 +2,9 @@
 somewhere in it (or on its page, which BM25 also counts).
 
 A passage's *pair share* is the idf-weighted share of the question's term pairs that stand in one of its
-sentences (a pair weighs its rarer term's idf). The best ``RERANKED`` passages of the fused ranking are
-ordered again by their fused score (0 to 1) plus ``SearchParams.proximity`` (0.1) times it. Chosen on the
+sentences (a pair weighs its rarer term's idf; a common word's term weighs half its idf, as in BM25:
+``qa.lexical.query_weights``). The best ``RERANKED`` passages of the fused ranking are ordered again by their
+fused score (0 to 1) plus ``SearchParams.proximity`` (0.1) times it. Chosen on the
 candidates of eight sets (docs/EVALUATION.md, "Term proximity"); terms merely near each other (within 5, 10
 or 20 words) did worse on the real PDFs, and so did a passage's heading counted in each of its sentences.
 
@@ -21,7 +22,7 @@ from dataclasses import replace
 from functools import lru_cache
 from itertools import combinations, pairwise
 
-from qa.lexical import terms_at, tokenize
+from qa.lexical import query_weights, terms_at, tokenize
 from qa.search import Ranked
 from qa.types import Passage
 
@@ -92,7 +93,7 @@ def reorder(
     """The ranked passages with the first ``RERANKED`` ordered by fused score plus ``weight`` times the pair
     share and ``bigram`` times the bigram share (each ``Ranked.score`` then says so); the rest as they were."""
     terms = tokenize(question)
-    weights = {term: idf(term) for term in set(terms)}
+    weights = {term: idf(term) * share for term, share in query_weights(question).items()}
     if (weight <= 0 and bigram <= 0) or len(weights) < 2 or len(ranked) < 2:
         return ranked, passages
     wanted = {pair: min(weights[t] for t in pair) for pair in adjacent_pairs(terms)}

@@ -1,4 +1,4 @@
-"""Word lists the lexical side reads: English stop words."""
+"""Word lists the lexical side reads: English stop words, and words common in any English text."""
 
 from __future__ import annotations
 
@@ -14,4 +14,17 @@ STOPWORDS = frozenset(
      "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what",
      "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours",
      "yourself", "yourselves"]
+)  # fmt: skip
+
+# Words as frequent in English text as stop words are, though not stop words: English words of Zipf frequency 5.8
+# or more in wordfreq 3.1.1 (``zipf_frequency(word, "en")``; once in 1,600 words or more often), stop words and
+# single letters left out. In a collection of a few documents such a word can be rare, and BM25 then gives it an
+# idf that says nothing of the topic: "Should table captions in asmeconf go above or below the table?" preferred
+# "Figure captions go below figures" by its "go" (idf 5.4, the question's rarest term). A question's term that one
+# of these gives weighs ``qa.lexical.COMMON_WEIGHT`` of its idf (docs/EVALUATION.md, "Common words").
+COMMON_WORDS = frozenset(
+    ["also", "back", "best", "day", "even", "first", "get", "go", "going", "good", "got", "great", "home", "know",
+     "last", "life", "like", "long", "look", "love", "made", "make", "man", "many", "may", "much", "need",
+     "never", "new", "now", "one", "people", "really", "right", "said", "say", "see", "something", "still",
+     "take", "think", "time", "two", "us", "use", "used", "want", "way", "well", "work", "world", "year", "years"]
 )  # fmt: skip

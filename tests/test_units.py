@@ -11,7 +11,7 @@ from qa import highlight
 from qa.abstain import MINILM, MPNET, Model, fit, model_for
 from qa.calibrate import Measured, choose_cutoff, rates
 from qa.fusion import blend, minmax, rrf
-from qa.lexical import PAGE_K1, PAGE_WEIGHT, Lexical, _bm25_weights, terms_at, tokenize
+from qa.lexical import COMMON_WEIGHT, PAGE_K1, PAGE_WEIGHT, Lexical, _bm25_weights, query_weights, terms_at, tokenize
 from qa.named import NamedDocuments
 from qa.passage_rows import lexical_text, name_words
 from qa.passages import PassageTable
@@ -66,6 +66,22 @@ def test_a_passage_scores_its_own_bm25_plus_its_pages() -> None:
     page_bm25 = _page_bm25(["dvips paper size the -t letter option", "the -t letter option fonts and encodings"])
     expected = alone.scores(question) + PAGE_WEIGHT * page_bm25.scores(question)[mixed]
     assert Lexical.build(texts, pages=mixed).scores(question) == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_word_common_in_any_english_text_weighs_part_of_its_idf() -> None:
+    # "go" is rare in a manual, so its idf is high; the question's "go" says nothing of the topic
+    assert query_weights("Should table captions go above tables? Table captions!") == {
+        "tabl": 1.0, "caption": 1.0, "go": COMMON_WEIGHT}  # fmt: skip
+    # a term that a common word and an uncommon one both give ("work", "works") weighs as the common one
+    assert query_weights("works work")["work"] == COMMON_WEIGHT
+    texts = ["figure captions go below figures", "table captions are placed above", "fonts and sizes", "table of fonts"]
+    lexical = Lexical.build(texts)
+    full_go = lexical.weights[lexical.term_ids["go"]].toarray().ravel()  # "go"'s BM25 at its whole idf
+    assert lexical.scores("go") == pytest.approx(COMMON_WEIGHT * full_go, rel=1e-5)
+    question = "Should table captions go above or below the table?"
+    assert lexical.scores(question) == pytest.approx(lexical.scores("table captions") + lexical.scores("go"), rel=1e-5)
+    assert np.argmax(lexical.scores(question)) == 1  # at its whole idf, "go" chose the figure's passage
+    assert np.argmax(lexical.scores("table captions") + full_go) == 0
 
 
 def test_a_typographic_apostrophe_is_the_typewriters() -> None:
@@ -269,8 +285,9 @@ def test_a_phrase_the_question_says_orders_the_passage_that_says_it_first() -> N
     question = "Should table captions go above or below the table?"
     terms = tokenize(question)
     assert terms == ["tabl", "caption", "go", "tabl"]  # "above", "below" and "or" are stop words
-    idf = {"tabl": 2.0, "caption": 2.0, "go": 0.5}.__getitem__
-    wanted = {pair: min(idf(t) for t in pair) for pair in adjacent_pairs(terms)}  # a pair weighs its commoner term
+    idf = {"tabl": 2.0, "caption": 2.0, "go": 1.0}.__getitem__
+    weighed = {"tabl": 2.0, "caption": 2.0, "go": 0.5}.__getitem__  # "go", a common word, weighs half its idf
+    wanted = {pair: min(weighed(t) for t in pair) for pair in adjacent_pairs(terms)}  # a pair weighs its commoner term
     assert bigram_share(wanted, second) == pytest.approx(2 / 3)  # "Table captions"
     assert bigram_share(wanted, first) == pytest.approx(0.5 / 3)  # "captions go"
     ordered, _ = reorder(ranked, [first, second], question, idf, weight=0.0, bigram=0.5)

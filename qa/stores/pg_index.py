@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.lexical import K1, PAGE_K1, PAGE_WEIGHT, B, bm25_idf, tokenize
+from qa.lexical import K1, PAGE_K1, PAGE_WEIGHT, B, bm25_idf, query_weights
 from qa.snapshot import Content, DocRecord
 from qa.stores.base import Row
 from qa.stores.pg_catalog import PgContents, PgDocuments
@@ -92,7 +92,9 @@ class PgIndex:
         the ``also`` rows, in one query. Among the postings read the top rows are found exactly: the rows holding a
         term are scored, and the rows of the ``n`` best pages (a row holding none scores its page's alone, and the
         ``n`` best pages' rows score at least that)."""
-        terms = self._terms(tokenize(question))
+        shares = query_weights(question)  # a term's idf times its share, as the files store's ``Lexical.scores``
+        terms = {t: (i, idf * shares[t], pidf * shares[t], df, page_df)
+                 for t, (i, idf, pidf, df, page_df) in self._terms(list(shares)).items()}  # fmt: skip
         if not terms:
             return PgHits(np.zeros(0, dtype=np.int64), {}, None)
         ids = self._within(within)
