@@ -10,7 +10,7 @@ or 20 words) did worse on the real PDFs, and so did a passage's heading counted 
 
 A passage's *bigram share* is stricter: the idf-weighted share of the question's adjacent term pairs (stop words
 skipped) that stand adjacent in the passage, a phrase as the question says it ("table captions", "argument
-processors", "pretty printing"). ``SearchParams.bigram`` (0.05) times it is added as well (docs/EVALUATION.md,
+processors", "pretty printing"). ``SearchParams.bigram`` (0.09) times it is added as well (docs/EVALUATION.md,
 "Phrases").
 """
 from __future__ import annotations

@@ -27,8 +27,9 @@ class SearchParams:
     # passages (qa.proximity; 0.05 / 0.15 / 0.2 measured lower over all sets); the blend only: 0 turns it off
     proximity: float = 0.1
     # of the share of the question's adjacent term pairs that stand adjacent in the passage, added in the same step
-    # (qa.proximity; docs/EVALUATION.md, "Phrases"); 0 turns it off
-    bigram: float = 0.05
+    # (qa.proximity; docs/EVALUATION.md, "Phrases" and "Common words": 0.09 once common words weigh half; 0.05,
+    # 0.07, 0.08 and 0.1 measured lower over all sets); 0 turns it off
+    bigram: float = 0.09
 
     @property
     def reorders(self) -> bool:
