@@ -1,7 +1,7 @@
 """Each question's support (qa.abstain) on an evaluation set, answerable and unanswerable side by side: where
 "not in the documents" could stand apart from the answers, and where it cannot.
 
-    .venv/bin/python benchmarks/supports.py ../shared/eval/realpdf_dev [--index-dir DIR] [--show 30]
+    .venv/bin/python benchmarks/supports.py ../shared/eval/realpdf_dev [--index-dir DIR] [--show 30] [--at 0.9]
 
 Prints the questions by support, weakest first (the best passage's support, its coverage of the question's
 terms, the share of those terms the index holds), then, for the cutoff that would abstain on 1, 2, ... of the
@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("set_dir", type=Path)
     parser.add_argument("--index-dir", type=Path)
     parser.add_argument("--show", type=int, default=30)
+    parser.add_argument("--at", type=float, action="append", default=[], help="also: answered at this cutoff")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(Settings.from_env(index_dir=args.index_dir or Path(tmp) / "index"))
@@ -54,6 +55,9 @@ def main() -> None:
         answered = sum(a and s > cutoff for s, a in supports)
         print(f"abstain on {n:2d} of {len(unanswerable)} (cutoff above {cutoff:.3f}): "
               f"answerable answered {answered / max(answerable, 1):.3f}")  # fmt: skip
+    for cutoff in args.at:
+        answered = sum(a and s >= cutoff for s, a in supports)
+        print(f"at a cutoff of {cutoff:.3f}: answerable answered {answered / max(answerable, 1):.3f}")
 
 
 if __name__ == "__main__":
