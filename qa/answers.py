@@ -98,13 +98,21 @@ def make_hits(
     )
 
 
-def answer_of(snapshot: Index, asked: Asked, hits: tuple[Hit, ...], timings: dict[str, float]) -> Answer:
-    """The answer: answered when the best passage's support reaches the threshold."""
+def supported(asked: Asked, hits: tuple[Hit, ...]) -> bool:
+    """Whether the best passage's support reaches the threshold."""
+    return max((h.support for h in hits), default=0.0) >= asked.params.threshold
+
+
+def answer_of(
+    snapshot: Index, asked: Asked, hits: tuple[Hit, ...], timings: dict[str, float], missing: str | None = None
+) -> Answer:
+    """The answer: answered when the best passage's support reaches the threshold and no word of the question is
+    ``missing`` from what was found (``qa.unaddressed``)."""
     support = max((h.support for h in hits), default=0.0)
     threshold = asked.params.threshold
     return Answer(
-        asked.question, support >= threshold, hits, support=support, threshold=threshold, searched=asked.searched,
-        carried=asked.carried, timings=timings, named=asked.named,
+        asked.question, support >= threshold and missing is None, hits, support=support, threshold=threshold,
+        searched=asked.searched, carried=asked.carried, timings=timings, named=asked.named, missing=missing,
         preferred=tuple(sorted(snapshot.contents[c].source for c in asked.params.prefer)),
     )  # fmt: skip
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from qa.abstain import model_for, probe_questions
 from qa.access.names import collection_name
-from qa.answers import SPARE, Asked, answer_of, distinct, make_hits, prepare
+from qa.answers import SPARE, Asked, answer_of, distinct, make_hits, prepare, supported
 from qa.catalog import (
     DocumentInfo,
     Readable,
@@ -37,6 +37,7 @@ from qa.search import SearchParams, background, rank
 from qa.stores.base import Index, IndexStore
 from qa.stores.choose import open_store
 from qa.types import Answer, IndexReport, Passage
+from qa.unaddressed import unaddressed
 
 
 class Engine:
@@ -247,8 +248,13 @@ class Engine:
             )
             ranked, passages = ranked[:k], passages[:k]
         hits = make_hits(snapshot, asked, ranked, passages, self.model, self.background(snapshot))
-        timings.update(passages=time.perf_counter() - t1, total=time.perf_counter() - t0 + embedded)
-        return answer_of(snapshot, asked, hits, timings)
+        t2 = time.perf_counter()
+        missing = None
+        if supported(asked, hits):
+            missing = unaddressed(snapshot, self.embedder.embed_queries, asked.question, asked.searched, hits)
+        timings.update(passages=t2 - t1, unaddressed=time.perf_counter() - t2)
+        timings.update(total=time.perf_counter() - t0 + embedded)
+        return answer_of(snapshot, asked, hits, timings, missing)
 
     def named(self, snapshot: Index) -> NamedDocuments:
         """The documents of ``snapshot`` by the words of their file names (``qa.named``), built once per generation."""

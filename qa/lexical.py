@@ -79,6 +79,20 @@ def query_weights(question: str) -> dict[str, float]:
     return weights
 
 
+def word_terms(text: str) -> list[tuple[str, str]]:
+    """Each word of ``text`` that gives a term, as written, with its term, in order."""
+    words = [m.group(0) for m in _TOKEN.finditer(text.translate(_APOSTROPHES))]
+    return [(word, terms[0]) for word in words if len(terms := tokenize(word)) == 1]
+
+
+def drop_term(text: str, term: str) -> str:
+    """``text`` without the words that give ``term`` (``tokenize``'s), its spaces closed up."""
+    cuts = [m.span() for m in _TOKEN.finditer(text.translate(_APOSTROPHES)) if tokenize(m.group(0)) == [term]]
+    for start, end in reversed(cuts):  # the translation keeps every offset: one character for one
+        text = text[:start] + text[end:]
+    return " ".join(text.split())
+
+
 _STEMS: dict[str, str] = {}  # word -> its stem, for ``terms_at`` (cleared past 200,000 words)
 
 

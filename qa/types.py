@@ -79,12 +79,13 @@ class Answer:
     question: str
     answered: bool
     hits: tuple[Hit, ...]
-    support: float = 0.0  # the best passage's support: ``answered`` is ``support >= threshold``
+    support: float = 0.0  # the best passage's support: ``answered`` is ``support >= threshold``, no word ``missing``
     threshold: float = 0.0  # the support this answer was judged by
     searched: str = ""  # the query that was run: the question, with words from earlier questions if it refers back
     carried: tuple[str, ...] = ()  # the words that came from earlier questions
     preferred: tuple[str, ...] = ()  # the documents preferred (see preferred_by)
     named: bool = False  # they are preferred because the question names them by file name (qa.named)
+    missing: str | None = None  # a word of the question that nothing found speaks of (qa.unaddressed): not answered
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property

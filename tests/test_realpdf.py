@@ -84,3 +84,6 @@ def test_eval_realpdf_dev_beats_the_first_reading_and_quotes_exactly(tmp_path: P
     # (docs/EVALUATION.md), 0.776 / 0.914 (highlight@1 0.638) with common words weighing half their idf and
     # phrases weighing 0.09; the floor leaves three questions' slack
     assert row["hit@1"] >= 0.72 and row["hit@3"] >= 0.86 and row["highlight@1"] >= 0.58
+    # its 10 questions on the documents' topic that they do not answer: none abstained on before qa.unaddressed,
+    # 5 with it; issue 18 asks for 4, with 95% of the answerable ones still answered
+    assert row["abstention"] >= 0.4 and row["answered_rate"] >= 0.95
