@@ -55,6 +55,9 @@ class PassageOut(BaseModel):
 class AnswerOut(BaseModel):
     question: str
     answered: bool = Field(description="false when the documents do not seem to answer the question")
+    missing: str | None = Field(
+        description="when not answered for this reason: a word of the question that the document found never uses"
+    )
     searched: str = Field(description="the query actually run (a follow-up carries words of earlier questions)")
     preferred: list[str] = Field(description="the documents whose passages were preferred (their paths), if any")
     preferred_by: Literal["name", "conversation"] | None = Field(

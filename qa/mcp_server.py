@@ -46,12 +46,13 @@ def make_server(engine: Engine) -> Any:
     def search(question: str, k: int = 3, documents: list[str] | None = None, history: list[str] | None = None) -> dict:
         """Find the passages of the user's documents that answer a question, quoted exactly, best first.
 
-        Returns {"question", "answered", "searched", "preferred", "preferred_by", "passages": [{"rank", "source",
-        "start", "end", "text", "score", "page", "last_page", "line", "heading", "highlight"}]}: "preferred" lists
-        the documents searched first, because the question names them ("preferred_by": "name") or the history was
-        answered from them ("conversation"). Each passage's "text" is an exact quote:
+        Returns {"question", "answered", "missing", "searched", "preferred", "preferred_by", "passages": [{"rank",
+        "source", "start", "end", "text", "score", "page", "last_page", "line", "heading", "highlight"}]}:
+        "preferred" lists the documents searched first, because the question names them ("preferred_by": "name")
+        or the history was answered from them ("conversation"). Each passage's "text" is an exact quote:
         cite it with its "source", "page" and "line". "answered" is false when the documents do not seem to
-        answer: say so instead of answering from elsewhere. k: passages to return (1 to 50). documents: file
+        answer: say so instead of answering from elsewhere ("missing", when set, is the question's word that
+        the document found never uses). k: passages to return (1 to 50). documents: file
         names or paths to search within (empty: all; see the documents tool). history: the earlier questions of
         the conversation, oldest first, so that a follow-up ("what did it cost?") is resolved."""
         answer = engine.ask(question, k=max(1, min(int(k), 50)), history=list(history or []),

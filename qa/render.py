@@ -14,6 +14,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "missing": answer.missing,
         "searched": answer.searched,
         "preferred": list(answer.preferred),
         "preferred_by": answer.preferred_by,
@@ -69,6 +70,15 @@ def citation(hit: Hit) -> str:
 NOT_ANSWERED = "The documents do not seem to answer this question."
 
 
+def not_answered(answer: Answer) -> str:
+    """Why the documents do not seem to answer: the statement, and the question's word that nothing found speaks
+    of when that is the reason (``Answer.missing``)."""
+    if answer.missing and answer.hits:
+        name = os.path.basename(answer.hits[0].passage.source)
+        return f"{NOT_ANSWERED[:-1]}: {name} never mentions \u201c{answer.missing}\u201d."
+    return NOT_ANSWERED
+
+
 def citation_with_quote(hit: Hit) -> str:
     """What "Copy citation" copies: the quote, then where it stands, as plain text."""
     return f"\u201c{hit.passage.text}\u201d\n\u2014 {citation(hit)}"
@@ -80,7 +90,7 @@ def answers_to_markdown(answers: list[Answer]) -> str:
     for answer in answers:
         lines += [f"## {answer.question}", ""]
         if not answer.answered:
-            lines += [f"*{NOT_ANSWERED}*" + (" The closest passages:" if answer.hits else ""), ""]
+            lines += [f"*{not_answered(answer)}*" + (" The closest passages:" if answer.hits else ""), ""]
         for hit in answer.hits:
             lines += [f"> {line}" if line else ">" for line in hit.passage.text.split("\n")]
             lines += ["", f"\u2014 [{hit.rank}] {citation(hit)}", ""]
@@ -105,7 +115,7 @@ def answer_to_text(answer: Answer) -> str:
     if searched_with(answer):
         lines.append(searched_with(answer))
     if not answer.answered:
-        lines.append(NOT_ANSWERED + (" The closest passages:" if answer.hits else ""))
+        lines.append(not_answered(answer) + (" The closest passages:" if answer.hits else ""))
     for hit in answer.hits:
         lines.append("")
         lines.append(f"[{hit.rank}] {citation(hit)}  (score {hit.score:.2f})")

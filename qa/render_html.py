@@ -11,7 +11,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from qa.readers.loaders import kind_of
-from qa.render import NOT_ANSWERED, citation_parts, citation_with_quote, searched_with
+from qa.render import citation_parts, citation_with_quote, not_answered, searched_with
 from qa.types import Answer, Hit, Passage
 
 Context = Callable[[Passage], tuple[str, str, str]]
@@ -25,12 +25,16 @@ def escape_text(text: str) -> str:
     return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
-def relevance(hit: Hit, threshold: float) -> tuple[str, str]:
+def relevance(hit: Hit, threshold: float, missing: bool = False) -> tuple[str, str]:
     """A label a person can read for how likely the passage answers the question, and its CSS class.
 
     It follows the passage's support, the measure that decides whether the question is answered: a passage
     at or above the threshold is at least a "good match", so an answered question never shows only weak ones.
+    When a word of the question is ``missing`` from what was found (``Answer.missing``), no passage answers, and
+    one on the topic is a "partial match" at best.
     """
+    if missing and hit.support >= threshold / 2:
+        return "partial match", "fair"
     if hit.support >= 0.9 and hit.support >= threshold:
         return "strong match", "strong"
     if hit.support >= threshold:
@@ -83,8 +87,8 @@ def actions_html(hit: Hit) -> str:
     return '<div class="vb-actions">' + " \u00b7 ".join(links) + "</div>"
 
 
-def hit_html(hit: Hit, threshold: float, context: Context | None) -> str:
-    label, css = relevance(hit, threshold)
+def hit_html(hit: Hit, threshold: float, context: Context | None, missing: bool = False) -> str:
+    label, css = relevance(hit, threshold, missing)
     details = actions_html(hit)
     if context is not None:
         details += f"<details><summary>Show in context</summary>{context_html(hit, context)}</details>"
@@ -102,9 +106,9 @@ def answer_html(answer: Answer, context: Context | None = None) -> str:
     if searched_with(answer):
         parts.append(f'<div class="vb-searched">{escape_text(searched_with(answer))}</div>')
     if not answer.answered:
-        lead = NOT_ANSWERED + (" The closest passages are below." if answer.hits else "")
+        lead = not_answered(answer) + (" The closest passages are below." if answer.hits else "")
         parts.append(f'<div class="vb-none">{escape_text(lead)}</div>')
-    parts.extend(hit_html(hit, answer.threshold, context) for hit in answer.hits)
+    parts.extend(hit_html(hit, answer.threshold, context, bool(answer.missing)) for hit in answer.hits)
     if not answer.hits:
         parts.append('<div class="vb-none">The index is empty: add a document first.</div>')
     return "".join(parts)

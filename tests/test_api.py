@@ -54,7 +54,7 @@ def test_search_returns_the_answer_object_with_exact_quotes(served: tuple[str, P
     url, doc, _ = served
     status, answer = call(url, "/api/search", {"question": QUESTION, "k": 4, "documents": ["article.txt"]})
     assert status == 200
-    assert set(answer) == {"question", "answered", "searched", "preferred", "preferred_by", "passages"}
+    assert set(answer) == {"question", "answered", "missing", "searched", "preferred", "preferred_by", "passages"}
     text = doc.read_text(encoding="utf-8")
     assert [p["rank"] for p in answer["passages"]] == [1, 2, 3, 4]
     assert all(text[p["start"] : p["end"]] == p["text"] for p in answer["passages"])

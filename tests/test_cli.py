@@ -45,7 +45,7 @@ def test_ask_json_contract(indexed: Path, tmp_path: Path) -> None:
     source_text = ARTICLE.read_text(encoding="utf-8")
     for line in lines:
         answer = json.loads(line)
-        assert set(answer) == {"question", "answered", "searched", "preferred", "preferred_by", "passages"}
+        assert set(answer) == {"question", "answered", "missing", "searched", "preferred", "preferred_by", "passages"}
         assert isinstance(answer["answered"], bool)
         assert [p["rank"] for p in answer["passages"]] == [1, 2, 3, 4]
         for p in answer["passages"]:
