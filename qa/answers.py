@@ -111,7 +111,7 @@ def answer_of(
     support = max((h.support for h in hits), default=0.0)
     threshold = asked.params.threshold
     return Answer(
-        asked.question, support >= threshold and missing is None, hits, support=support, threshold=threshold,
+        asked.question, supported(asked, hits) and missing is None, hits, support=support, threshold=threshold,
         searched=asked.searched, carried=asked.carried, timings=timings, named=asked.named, missing=missing,
         preferred=tuple(sorted(snapshot.contents[c].source for c in asked.params.prefer)),
     )  # fmt: skip

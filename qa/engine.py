@@ -252,8 +252,8 @@ class Engine:
         missing = None
         if supported(asked, hits):
             missing = unaddressed(snapshot, self.embedder.embed_queries, asked.question, asked.searched, hits)
-        timings.update(passages=t2 - t1, unaddressed=time.perf_counter() - t2)
-        timings.update(total=time.perf_counter() - t0 + embedded)
+        now = time.perf_counter()
+        timings.update(passages=t2 - t1, unaddressed=now - t2, total=now - t0 + embedded)
         return answer_of(snapshot, asked, hits, timings, missing)
 
     def named(self, snapshot: Index) -> NamedDocuments:

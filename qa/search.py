@@ -109,6 +109,12 @@ def rank(
     ]
 
 
+def evidence(snapshot: Index, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Per row: its best sentence's cosine with ``query``, or its own when higher (the evidence of ``qa.abstain``)."""
+    dense = np.asarray(snapshot.passage_cosines(rows, query), dtype=np.float32)
+    return np.maximum(dense, _best_sentences(snapshot, rows, query, dense)[1])
+
+
 def _best_sentences(
     snapshot: Index, rows: np.ndarray, query: np.ndarray, dense: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

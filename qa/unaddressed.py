@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from qa.lexical import drop_term, query_weights, word_terms
+from qa.search import evidence
 from qa.stores.base import Index
 from qa.types import Hit
 
@@ -84,14 +85,3 @@ def gains(snapshot: Index, embed: Embed, question: str, searched: str, hits: Seq
 def _content(snapshot: Index, hits: Sequence[Hit]) -> int:
     """The document text of the best hit."""
     return int(snapshot.content_of(np.array([hits[0].passage.id], dtype=np.int64))[0])
-
-
-def evidence(snapshot: Index, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Per row: its best sentence's cosine with ``query``, or its own when higher (``qa.abstain``'s evidence)."""
-    best = np.asarray(snapshot.passage_cosines(rows, query), dtype=np.float32).copy()
-    counts, cosines = snapshot.sentence_cosines(rows, query)
-    starts = np.cumsum(counts) - counts
-    for i, (start, count) in enumerate(zip(starts, counts, strict=True)):
-        if count:
-            best[i] = max(best[i], float(cosines[start : start + count].max()))
-    return best
