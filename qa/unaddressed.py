@@ -18,8 +18,8 @@ The question and its versions without each such word are embedded in one batch: 
 activations per batch, so both sides of each difference share one. Measured on every shared set (docs/EVALUATION.md,
 "On the topic, not answered"): realpdf_dev abstains on 5 of its 10 on-topic unanswerable questions (0 before),
 realpdf_extra on 1 of its 6, and no set answers fewer than 0.95 of its answerable questions. It is a heuristic: on
-Debian's FAQ, a document it was not chosen on, it caught none of 5 such questions and cost one answer in 15, where
-the missing word only framed the question ("What does a Pre-Depends relationship mean?").
+two documents it was not chosen on (Debian's FAQ, debmake-doc) it caught none of 8 such questions and cost one
+answer in 30, where the missing word only framed the question ("What does a Pre-Depends relationship mean?").
 """
 
 from __future__ import annotations
