@@ -16,14 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.config import Settings
 from qa.engine import Engine
 from qa.metrics import load_questions
-from qa.unaddressed import gains
+from qa.unaddressed import best_document, gains
 
 MARGINS = (0.03, 0.04, 0.045, 0.05, 0.06)
 LENGTHS = (1, 5, 10, 20, 40)
@@ -51,7 +49,7 @@ def main() -> None:
                 continue  # not answered by its support: the rule is not asked
             found = gains(snapshot, engine.embedder.embed_queries, question.question, answer.searched, answer.hits)
             word, gain = max(found, key=lambda f: f[1], default=("", float("-inf")))
-            content = int(snapshot.content_of(np.array([answer.hits[0].passage.id]))[0])
+            content = best_document(snapshot, answer.hits)
             rows.append((gain, word, snapshot.contents[content].passages, bool(question.gold), question.id,
                          question.question))  # fmt: skip
     answerable = [r for r in rows if r[3]]

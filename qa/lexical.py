@@ -67,22 +67,20 @@ def tokenize(text: str) -> list[str]:
     return stemmer.stemWords(words) if stemmer is not None else words  # type: ignore[attr-defined]
 
 
-def query_weights(question: str) -> dict[str, float]:
-    """The question's terms, each with the share of its idf it weighs in BM25 and term proximity: 1, or
-    ``COMMON_WEIGHT`` for a term that a word common in any English text gives (``qa.words.COMMON_WORDS``)."""
-    weights: dict[str, float] = {}
-    for match in _TOKEN.finditer(question.lower().translate(_APOSTROPHES)):
-        word = match.group(0)
-        share = COMMON_WEIGHT if word in COMMON_WORDS else 1.0
-        for term in tokenize(word):
-            weights[term] = min(weights.get(term, 1.0), share)
-    return weights
-
-
 def word_terms(text: str) -> list[tuple[str, str]]:
     """Each word of ``text`` that gives a term, as written, with its term, in order."""
     words = [m.group(0) for m in _TOKEN.finditer(text.translate(_APOSTROPHES))]
     return [(word, terms[0]) for word in words if len(terms := tokenize(word)) == 1]
+
+
+def query_weights(question: str) -> dict[str, float]:
+    """The question's terms, each with the share of its idf it weighs in BM25 and term proximity: 1, or
+    ``COMMON_WEIGHT`` for a term that a word common in any English text gives (``qa.words.COMMON_WORDS``)."""
+    weights: dict[str, float] = {}
+    for word, term in word_terms(question):
+        share = COMMON_WEIGHT if word.lower() in COMMON_WORDS else 1.0
+        weights[term] = min(weights.get(term, 1.0), share)
+    return weights
 
 
 def drop_term(text: str, term: str) -> str:

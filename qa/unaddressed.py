@@ -53,7 +53,7 @@ def unaddressed(snapshot: Index, embed: Embed, question: str, searched: str, hit
     """The first word of ``question`` (as written, the rarest first) that the best hits do not speak of, or None.
 
     ``searched`` is the query that found ``hits`` (the question with any words its conversation added)."""
-    if not hits or snapshot.contents[_content(snapshot, hits)].passages < MIN_PASSAGES:
+    if not hits or snapshot.contents[best_document(snapshot, hits)].passages < MIN_PASSAGES:
         return None
     return next((word for word, gain in gains(snapshot, embed, question, searched, hits) if gain >= MARGIN), None)
 
@@ -64,7 +64,7 @@ def gains(snapshot: Index, embed: Embed, question: str, searched: str, hits: Seq
     least of their gains in evidence; below 0, one of them matches better with it)."""
     if not hits:
         return []
-    content = _content(snapshot, hits)
+    content = best_document(snapshot, hits)
     weights = query_weights(searched)
     words: dict[str, str] = {}
     for word, term in word_terms(question):
@@ -84,6 +84,6 @@ def gains(snapshot: Index, embed: Embed, question: str, searched: str, hits: Seq
     ]
 
 
-def _content(snapshot: Index, hits: Sequence[Hit]) -> int:
+def best_document(snapshot: Index, hits: Sequence[Hit]) -> int:
     """The document text of the best hit."""
     return int(snapshot.content_of(np.array([hits[0].passage.id], dtype=np.int64))[0])
